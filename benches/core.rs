@@ -1,0 +1,2 @@
+//! ns-per-call figures for the sans-IO core.
+fn main() {}

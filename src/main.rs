@@ -1,0 +1,2 @@
+//! The `mailtls` command: a thin shell over the library.
+fn main() {}

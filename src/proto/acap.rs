@@ -1,0 +1,1 @@
+//! TODO(proto helper): acap codec.

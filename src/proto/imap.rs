@@ -1,0 +1,1 @@
+//! TODO(proto helper): imap codec.

@@ -1,0 +1,1 @@
+//! TODO(proto helper): pop3 codec.

@@ -1,0 +1,14 @@
+//! The one integration-test binary (ripgrep's layout). Each module says what belongs there.
+
+// `mailtls identity` and `mailtls plain` run as a user would run them.
+mod cli;
+// proptest properties of the identity check.
+mod identity_props;
+// proptest properties of the STARTTLS models against a naive trace oracle.
+mod model_props;
+// proptest properties of the PLAIN codecs.
+mod plain_props;
+// proptest properties of the protocol codecs.
+mod proto_props;
+// Shared helpers.
+mod support;
