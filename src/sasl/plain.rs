@@ -64,7 +64,8 @@ impl Limits {
     };
 
     fn effective_max(self) -> usize {
-        self.max_field_octets.max(Self::RFC_MINIMUM.max_field_octets)
+        self.max_field_octets
+            .max(Self::RFC_MINIMUM.max_field_octets)
     }
 }
 
@@ -486,7 +487,13 @@ mod tests {
         };
         encode(Profile::Rfc4616, &whole, &mut message).unwrap();
         for profile in BOTH {
-            for limits in [Limits::RFC_MINIMUM, Limits::DEFAULT, Limits { max_field_octets: 1 }] {
+            for limits in [
+                Limits::RFC_MINIMUM,
+                Limits::DEFAULT,
+                Limits {
+                    max_field_octets: 1,
+                },
+            ] {
                 assert_eq!(parse_with(profile, limits, &message).unwrap(), whole);
             }
         }
