@@ -97,7 +97,13 @@ mod tests {
     #[test]
     fn imap_atoms_split_into_names_and_mechanisms() {
         let mut caps = Capabilities::new();
-        for atom in ["IMAP4rev1", "starttls", "LoginDisabled", "AUTH=plain", "AUTH="] {
+        for atom in [
+            "IMAP4rev1",
+            "starttls",
+            "LoginDisabled",
+            "AUTH=plain",
+            "AUTH=",
+        ] {
             caps.insert_imap_atom(atom);
         }
         assert!(caps.has("STARTTLS"));
