@@ -1,5 +1,9 @@
 //! The one integration-test binary (ripgrep's layout). Each module says what belongs there.
 
+// Test code: a panic is a test failure, helpers are shared between modules only, and
+// table rows are tuples by design (webpki-style tables).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::type_complexity, unreachable_pub)]
+
 // `mailtls identity` and `mailtls plain` run as a user would run them.
 mod cli;
 // proptest properties of the identity check.

@@ -37,6 +37,8 @@
 //! - **CN**: `rfc2595` and `rfc6125` use the subject CN only when the certificate has no
 //!   dNSName SAN; `rfc9525` never uses it.
 
+pub mod cert;
+
 use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;

@@ -401,6 +401,7 @@ mod tests {
 
     // (profile, message, expected authzid, authcid, passwd) that must parse.
     #[rustfmt::skip]
+    #[allow(clippy::type_complexity)] // table rows are tuples by design
     const ACCEPTED: &[(&[Profile], &[u8], Option<&[u8]>, &[u8], &[u8])] = &[
         // RFC 4616 §4 examples.
         (&BOTH, b"\0tim\0tanstaaftanstaaf", None, b"tim", b"tanstaaftanstaaf"),
