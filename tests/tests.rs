@@ -2,12 +2,21 @@
 
 // Test code: a panic is a test failure, helpers are shared between modules only, and
 // table rows are tuples by design (webpki-style tables).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::type_complexity, unreachable_pub)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::type_complexity,
+    unreachable_pub
+)]
 
 // `mailtls identity` and `mailtls plain` run as a user would run them.
 mod cli;
+// Every checked-in fuzz seed through its fuzz entry point.
+mod corpus;
 // proptest properties of the identity check.
 mod identity_props;
+// The layering rules of DESIGN §2, as a test.
+mod layers;
 // proptest properties of the STARTTLS models against a naive trace oracle.
 mod model_props;
 // proptest properties of the PLAIN codecs.
