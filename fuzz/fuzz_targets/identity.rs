@@ -1,0 +1,8 @@
+//! cargo-fuzz target `identity`: a shim over the library's entry point, which holds the
+//! checks (see `mailtls::internal::fuzzing::fuzz_identity` and fuzz/README.md).
+
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    mailtls::internal::fuzzing::fuzz_identity(data);
+});

@@ -1,0 +1,8 @@
+//! cargo-fuzz target `starttls_model`: a shim over the library's entry point, which holds the
+//! checks (see `mailtls::internal::fuzzing::fuzz_starttls_model` and fuzz/README.md).
+
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    mailtls::internal::fuzzing::fuzz_starttls_model(data);
+});
