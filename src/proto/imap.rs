@@ -360,11 +360,20 @@ mod tests {
     #[test]
     fn astring_errors() {
         let err = |wire: &[u8]| parse_astring(&mut Cursor::new(wire)).unwrap_err();
-        assert_eq!(err(b"{05}\r\nhello"), Error::NonCanonicalLiteral { offset: 0 });
+        assert_eq!(
+            err(b"{05}\r\nhello"),
+            Error::NonCanonicalLiteral { offset: 0 }
+        );
         assert!(matches!(err(b"\"abc"), Error::Unexpected { offset: 4, .. }));
-        assert!(matches!(err(b"\"a\\bc\""), Error::Unexpected { offset: 3, .. }));
+        assert!(matches!(
+            err(b"\"a\\bc\""),
+            Error::Unexpected { offset: 3, .. }
+        ));
         assert_eq!(err(b"\"a\rb\""), Error::BareCr { offset: 2 });
-        assert!(matches!(err(b"{5}\r\nab"), Error::Unexpected { offset: 5, .. }));
+        assert!(matches!(
+            err(b"{5}\r\nab"),
+            Error::Unexpected { offset: 5, .. }
+        ));
         assert!(matches!(err(b"{5} x"), Error::Unexpected { offset: 3, .. }));
         assert!(matches!(err(b"(x"), Error::Unexpected { offset: 0, .. }));
     }
@@ -391,7 +400,7 @@ mod tests {
             found: Found(Some(b'x')),
         };
         assert_eq!(err.to_string(), "expected SP at byte 7, found 'x'");
-        assert_eq!(err.clone().offset_by(10).offset(), Some(17));
+        assert_eq!(err.offset_by(10).offset(), Some(17));
         assert_eq!(
             Error::UnexpectedArgument {
                 offset: 12,

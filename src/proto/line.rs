@@ -543,8 +543,7 @@ pub(crate) fn scan_literal_frame(
         if state.pos > input.len() {
             return Ok(None);
         }
-        let Some(end) = scan_line(input, state.line_start, &mut state.pos, limits.max_line)?
-        else {
+        let Some(end) = scan_line(input, state.line_start, &mut state.pos, limits.max_line)? else {
             return Ok(None);
         };
         if end.len > limits.max_message {
@@ -673,7 +672,6 @@ impl<'a> Cursor<'a> {
         self.bytes.get(self.pos).copied()
     }
 
-
     pub(crate) fn found(&self) -> Found {
         Found(self.peek())
     }
@@ -796,7 +794,10 @@ pub(crate) fn parse_literal(cursor: &mut Cursor<'_>) -> Result<(Vec<u8>, bool), 
         return Err(LexError::unexpected(cursor, "'}'"));
     }
     if !(cursor.eat(b'\r') && cursor.eat(b'\n')) {
-        return Err(LexError::unexpected(cursor, "CRLF after the literal's size"));
+        return Err(LexError::unexpected(
+            cursor,
+            "CRLF after the literal's size",
+        ));
     }
     if digits.len() > 1 && digits.first() == Some(&b'0') {
         return Err(LexError::NonCanonicalLiteral(start));
@@ -965,8 +966,7 @@ mod tests {
         let mut state = FrameScan::default();
         let mut got = None;
         for n in 1..=input.len() {
-            got = scan_literal_frame(&input[..n], &mut state, &Limits::DEFAULT, |_| true)
-                .unwrap();
+            got = scan_literal_frame(&input[..n], &mut state, &Limits::DEFAULT, |_| true).unwrap();
             if got.is_some() {
                 break;
             }

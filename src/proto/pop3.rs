@@ -34,10 +34,10 @@ use base64::engine::general_purpose::STANDARD;
 use thiserror::Error;
 
 use crate::proto::capability::Capabilities;
-pub use crate::proto::line::{Ending, Limits};
 use crate::proto::line::{
-    Cursor, End, Found, FrameError, Line, LexError, StreamBuf, check_text, scan_line,
+    Cursor, End, Found, FrameError, LexError, Line, StreamBuf, check_text, scan_line,
 };
+pub use crate::proto::line::{Ending, Limits};
 
 /// Why bytes are not a well-formed POP3 message (or not one this codec can re-encode
 /// exactly). Offsets count from the start of the input given to `read`, or from the
@@ -399,7 +399,11 @@ impl Response {
     /// # Errors
     ///
     /// As [`Response::read`].
-    pub fn read_with(input: &[u8], expect: Expect, limits: &Limits) -> Result<(Self, usize), Error> {
+    pub fn read_with(
+        input: &[u8],
+        expect: Expect,
+        limits: &Limits,
+    ) -> Result<(Self, usize), Error> {
         let mut scan = Scan::default();
         match scan_response(input, &mut scan, limits, expect)? {
             None => Err(Error::Incomplete),
@@ -487,9 +491,7 @@ impl Response {
     /// The text of a status line or continuation.
     pub fn text(&self) -> Option<&[u8]> {
         match &self.kind {
-            ResponseKind::Status { text, .. } | ResponseKind::Continuation(text) => {
-                text.as_deref()
-            }
+            ResponseKind::Status { text, .. } | ResponseKind::Continuation(text) => text.as_deref(),
         }
     }
 
@@ -627,7 +629,9 @@ fn scan_response(
                 limit: limits.max_message,
             });
         }
-        let line = input.get(scan.line_start..end.content_end).unwrap_or_default();
+        let line = input
+            .get(scan.line_start..end.content_end)
+            .unwrap_or_default();
         let multi = *scan
             .multi
             .get_or_insert_with(|| starts_multi_line(line, expect));
@@ -672,10 +676,16 @@ fn parse_response(input: &[u8], end: End) -> Result<Response, Error> {
         } else if cursor.eat(b' ') {
             ResponseKind::Continuation(Some(take_text(&mut cursor)?))
         } else {
-            return Err(Error::unexpected(&cursor, "\"OK\", SP or the end of the line after '+'"));
+            return Err(Error::unexpected(
+                &cursor,
+                "\"OK\", SP or the end of the line after '+'",
+            ));
         }
     } else {
-        return Err(Error::unexpected(&cursor, "\"+OK\", \"-ERR\" or a '+' continuation"));
+        return Err(Error::unexpected(
+            &cursor,
+            "\"+OK\", \"-ERR\" or a '+' continuation",
+        ));
     };
     Ok(Response {
         kind,
@@ -693,15 +703,17 @@ fn parse_tail(cursor: &mut Cursor<'_>) -> Result<(Option<RespCode>, Option<Vec<u
             "SP or the end of the line after the status",
         ));
     }
-    if cursor.peek() == Some(b'[') {
-        if let Some((code, used)) = parse_code(cursor.rest()) {
-            cursor.advance(used);
-            if cursor.at_end() {
-                return Ok((Some(code), None));
-            }
-            cursor.bump(); // the SP parse_code checked for
-            return Ok((Some(code), Some(take_text(cursor)?)));
+    let code = match cursor.peek() {
+        Some(b'[') => parse_code(cursor.rest()),
+        _ => None,
+    };
+    if let Some((code, used)) = code {
+        cursor.advance(used);
+        if cursor.at_end() {
+            return Ok((Some(code), None));
         }
+        cursor.bump(); // the SP parse_code checked for
+        return Ok((Some(code), Some(take_text(cursor)?)));
     }
     Ok((None, Some(take_text(cursor)?)))
 }
@@ -1300,8 +1312,7 @@ impl CommandReader {
         match self.next_end()? {
             None => Ok(None),
             Some(end) => {
-                let parsed =
-                    parse_command(self.buf.unread(), end).map_err(|e| e.offset_by(base));
+                let parsed = parse_command(self.buf.unread(), end).map_err(|e| e.offset_by(base));
                 self.buf.consume(end.len);
                 parsed.map(Some)
             }
@@ -1411,7 +1422,10 @@ mod tests {
             Expect::SingleLine,
         );
         assert!(err.is_err());
-        assert_eq!(err.text(), Some(&b"Command not permitted when TLS active"[..]));
+        assert_eq!(
+            err.text(),
+            Some(&b"Command not permitted when TLS active"[..])
+        );
     }
 
     #[test]
@@ -1453,10 +1467,22 @@ mod tests {
     #[test]
     fn status_errors() {
         let err = |wire: &[u8]| Response::read(wire, Expect::SingleLine).unwrap_err();
-        assert!(matches!(err(b"+ok\r\n"), Error::Unexpected { offset: 1, .. }));
-        assert!(matches!(err(b"+OKAY\r\n"), Error::Unexpected { offset: 3, .. }));
-        assert!(matches!(err(b"PLAIN\r\n"), Error::Unexpected { offset: 0, .. }));
-        assert!(matches!(err(b"-err x\r\n"), Error::Unexpected { offset: 0, .. }));
+        assert!(matches!(
+            err(b"+ok\r\n"),
+            Error::Unexpected { offset: 1, .. }
+        ));
+        assert!(matches!(
+            err(b"+OKAY\r\n"),
+            Error::Unexpected { offset: 3, .. }
+        ));
+        assert!(matches!(
+            err(b"PLAIN\r\n"),
+            Error::Unexpected { offset: 0, .. }
+        ));
+        assert!(matches!(
+            err(b"-err x\r\n"),
+            Error::Unexpected { offset: 0, .. }
+        ));
         assert_eq!(err(b"+OK a\rb\r\n"), Error::BareCr { offset: 5 });
         assert_eq!(err(b"+OK a\0b\r\n"), Error::Nul { offset: 5 });
         assert_eq!(err(b"+OK"), Error::Incomplete);
@@ -1480,7 +1506,15 @@ mod tests {
         let wire = b"+OK Capability list follows\r\nTOP\r\nUSER\r\nSASL PLAIN LOGIN\r\nSTLS\r\nPIPELINING\r\nIMPLEMENTATION Dovecot (Ubuntu)\r\nX-FOO\r\n.\r\n";
         let capa = round_trip(wire, Expect::MultiLine);
         let caps = capa.capabilities().unwrap().unwrap();
-        for name in ["STLS", "USER", "TOP", "PIPELINING", "IMPLEMENTATION", "X-FOO", "SASL"] {
+        for name in [
+            "STLS",
+            "USER",
+            "TOP",
+            "PIPELINING",
+            "IMPLEMENTATION",
+            "X-FOO",
+            "SASL",
+        ] {
             assert!(caps.has(name), "{name}");
         }
         assert!(caps.has_sasl("PLAIN") && caps.has_sasl("LOGIN"));
@@ -1583,7 +1617,11 @@ mod tests {
             Err(Error::Frame(FrameError::LineTooLong { offset: 0, .. }))
         ));
         assert!(matches!(
-            Response::read_with(b"+OK\r\n12345\r\n12345\r\n12345\r\n.\r\n", Expect::MultiLine, &limits),
+            Response::read_with(
+                b"+OK\r\n12345\r\n12345\r\n12345\r\n.\r\n",
+                Expect::MultiLine,
+                &limits
+            ),
             Err(Error::Frame(FrameError::MessageTooLong { offset: 0, .. }))
         ));
     }
@@ -1592,7 +1630,10 @@ mod tests {
     fn commands() {
         command(b"CAPA\r\n");
         assert_eq!(command(b"capa\r\n").name(), "capa");
-        assert_eq!(command(b"USER fred\r\n").body, CommandBody::User(b"fred".to_vec()));
+        assert_eq!(
+            command(b"USER fred\r\n").body,
+            CommandBody::User(b"fred".to_vec())
+        );
         assert_eq!(
             command(b"PASS secret with spaces\r\n").body,
             CommandBody::Pass(b"secret with spaces".to_vec())
@@ -1631,13 +1672,34 @@ mod tests {
     #[test]
     fn command_errors() {
         let err = |wire: &[u8]| Command::read(wire).unwrap_err();
-        assert!(matches!(err(b"USER\r\n"), Error::Unexpected { offset: 4, .. }));
-        assert!(matches!(err(b"USER \r\n"), Error::Unexpected { offset: 5, .. }));
-        assert!(matches!(err(b"RETR\r\n"), Error::Unexpected { offset: 4, .. }));
-        assert!(matches!(err(b"RETR 1 2\r\n"), Error::Unexpected { offset: 6, .. }));
-        assert!(matches!(err(b"LIST  1\r\n"), Error::Unexpected { offset: 5, .. }));
-        assert!(matches!(err(b" STAT\r\n"), Error::Unexpected { offset: 0, .. }));
-        assert!(matches!(err(b"AUTH PLAIN a*\r\n"), Error::Unexpected { offset: 12, .. }));
+        assert!(matches!(
+            err(b"USER\r\n"),
+            Error::Unexpected { offset: 4, .. }
+        ));
+        assert!(matches!(
+            err(b"USER \r\n"),
+            Error::Unexpected { offset: 5, .. }
+        ));
+        assert!(matches!(
+            err(b"RETR\r\n"),
+            Error::Unexpected { offset: 4, .. }
+        ));
+        assert!(matches!(
+            err(b"RETR 1 2\r\n"),
+            Error::Unexpected { offset: 6, .. }
+        ));
+        assert!(matches!(
+            err(b"LIST  1\r\n"),
+            Error::Unexpected { offset: 5, .. }
+        ));
+        assert!(matches!(
+            err(b" STAT\r\n"),
+            Error::Unexpected { offset: 0, .. }
+        ));
+        assert!(matches!(
+            err(b"AUTH PLAIN a*\r\n"),
+            Error::Unexpected { offset: 12, .. }
+        ));
         assert_eq!(err(b"PASS a\rb\r\n"), Error::BareCr { offset: 6 });
         assert_eq!(err(b"QUIT"), Error::Incomplete);
     }

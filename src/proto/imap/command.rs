@@ -551,7 +551,10 @@ mod tests {
         let CommandBody::Authenticate { initial, .. } = &empty.body else {
             panic!("not AUTHENTICATE");
         };
-        assert_eq!(decode_initial_response(initial.as_deref().unwrap()), Some(vec![]));
+        assert_eq!(
+            decode_initial_response(initial.as_deref().unwrap()),
+            Some(vec![])
+        );
         round_trip(b"A1 AUTHENTICATE PLAIN\r\n");
         assert_eq!(decode_initial_response("=AAA"), None);
         assert!(matches!(
@@ -565,7 +568,10 @@ mod tests {
         round_trip(b"A1 NOOP\r\n");
         round_trip(b"A9 LOGOUT\r\n");
         let select = round_trip(b"A3 SELECT INBOX\r\n");
-        assert!(matches!(select.body, CommandBody::Select { params: None, .. }));
+        assert!(matches!(
+            select.body,
+            CommandBody::Select { params: None, .. }
+        ));
         round_trip(b"A3 SELECT \"INBOX\" (CONDSTORE)\r\n");
         let id = round_trip(b"A4 ID (\"name\" \"mutt\")\r\n");
         assert_eq!(id.body, CommandBody::Id(b"(\"name\" \"mutt\")".to_vec()));
@@ -585,12 +591,27 @@ mod tests {
     #[test]
     fn command_errors() {
         let err = |wire: &[u8]| Command::read(wire).unwrap_err();
-        assert!(matches!(err(b" A1 STARTTLS\r\n"), Error::Unexpected { offset: 0, .. }));
-        assert!(matches!(err(b"A1 (X\r\n"), Error::Unexpected { offset: 3, .. }));
-        assert!(matches!(err(b"A1 NOOP(\r\n"), Error::Unexpected { offset: 7, .. }));
-        assert!(matches!(err(b"+ x\r\n"), Error::Unexpected { offset: 0, .. }));
+        assert!(matches!(
+            err(b" A1 STARTTLS\r\n"),
+            Error::Unexpected { offset: 0, .. }
+        ));
+        assert!(matches!(
+            err(b"A1 (X\r\n"),
+            Error::Unexpected { offset: 3, .. }
+        ));
+        assert!(matches!(
+            err(b"A1 NOOP(\r\n"),
+            Error::Unexpected { offset: 7, .. }
+        ));
+        assert!(matches!(
+            err(b"+ x\r\n"),
+            Error::Unexpected { offset: 0, .. }
+        ));
         assert_eq!(err(b"A1 X a\rb\r\n"), Error::BareCr { offset: 6 });
-        assert!(matches!(err(b"A1 ID\r\n"), Error::Unexpected { offset: 5, .. }));
+        assert!(matches!(
+            err(b"A1 ID\r\n"),
+            Error::Unexpected { offset: 5, .. }
+        ));
         assert_eq!(err(b"A1 NOOP"), Error::Incomplete);
         assert_eq!(
             err(b"A1 LOGIN {05}\r\nhello x\r\n"),

@@ -385,9 +385,7 @@ impl Response {
     /// The text of a status response or continuation.
     pub fn text(&self) -> Option<&[u8]> {
         match &self.kind {
-            ResponseKind::Status { text, .. } | ResponseKind::Continuation(text) => {
-                text.as_deref()
-            }
+            ResponseKind::Status { text, .. } | ResponseKind::Continuation(text) => text.as_deref(),
             _ => None,
         }
     }
@@ -481,7 +479,10 @@ fn parse_response(input: &[u8], end: End) -> Result<Response, Error> {
             } else if cursor.eat(b' ') {
                 ResponseKind::Continuation(Some(take_text(&mut cursor)?))
             } else {
-                return Err(Error::unexpected(&cursor, "SP or the end of the line after '+'"));
+                return Err(Error::unexpected(
+                    &cursor,
+                    "SP or the end of the line after '+'",
+                ));
             }
         }
         Some(b'*') => {
@@ -526,7 +527,11 @@ fn parse_response(input: &[u8], end: End) -> Result<Response, Error> {
 
 fn parse_untagged(cursor: &mut Cursor<'_>) -> Result<ResponseKind, Error> {
     let start = cursor.pos();
-    let word = cursor.rest().split(|&b| b == b' ').next().unwrap_or_default();
+    let word = cursor
+        .rest()
+        .split(|&b| b == b' ')
+        .next()
+        .unwrap_or_default();
     match classify_untagged(word) {
         Untagged::Status(status) => {
             cursor.advance(word.len());
@@ -583,15 +588,17 @@ fn parse_tail(cursor: &mut Cursor<'_>) -> Result<(Option<Code>, Option<Vec<u8>>)
             "SP or the end of the line after the status",
         ));
     }
-    if cursor.peek() == Some(b'[') {
-        if let Some((code, used)) = parse_code(cursor.rest(), cursor.pos())? {
-            cursor.advance(used);
-            if cursor.at_end() {
-                return Ok((Some(code), None));
-            }
-            cursor.bump(); // the SP parse_code checked for
-            return Ok((Some(code), Some(take_text(cursor)?)));
+    let code = match cursor.peek() {
+        Some(b'[') => parse_code(cursor.rest(), cursor.pos())?,
+        _ => None,
+    };
+    if let Some((code, used)) = code {
+        cursor.advance(used);
+        if cursor.at_end() {
+            return Ok((Some(code), None));
         }
+        cursor.bump(); // the SP parse_code checked for
+        return Ok((Some(code), Some(take_text(cursor)?)));
     }
     Ok((None, Some(take_text(cursor)?)))
 }
@@ -764,7 +771,10 @@ mod tests {
         let set = caps.capabilities().unwrap();
         assert!(set.has("STARTTLS") && set.has("LOGINDISABLED") && set.has("imap4rev1"));
         let done = round_trip(b"a001 OK CAPABILITY completed\r\n");
-        assert_eq!(done, Response::tagged(tag("a001"), Status::Ok, "CAPABILITY completed"));
+        assert_eq!(
+            done,
+            Response::tagged(tag("a001"), Status::Ok, "CAPABILITY completed")
+        );
         assert_eq!(done.capabilities(), None);
         let begin = round_trip(b"a002 OK Begin TLS negotiation now\r\n");
         assert_eq!(begin.tag(), Some(&tag("a002")));
@@ -781,7 +791,8 @@ mod tests {
         assert!(caps.has("STARTTLS"));
         assert_eq!(caps.raw().len(), 3);
 
-        let preauth = round_trip(b"* PREAUTH [CAPABILITY IMAP4rev1 AUTH=PLAIN] IMAP server ready.\r\n");
+        let preauth =
+            round_trip(b"* PREAUTH [CAPABILITY IMAP4rev1 AUTH=PLAIN] IMAP server ready.\r\n");
         assert_eq!(preauth.status(), Some(&Status::Preauth));
         assert!(preauth.capabilities().unwrap().has_sasl("PLAIN"));
 
@@ -892,7 +903,10 @@ mod tests {
         assert_eq!(response.ending, Ending::Lf);
         let mut reader = ResponseReader::new();
         reader.push(b"A OK begin TLS\r\nB OK injected\r\n");
-        assert_eq!(reader.next_response().unwrap().unwrap().tag(), Some(&tag("A")));
+        assert_eq!(
+            reader.next_response().unwrap().unwrap().tag(),
+            Some(&tag("A"))
+        );
         // At the STARTTLS boundary the caller sees the injected bytes.
         assert_eq!(reader.buffered(), b"B OK injected\r\n");
         assert_eq!(reader.take_buffered(), b"B OK injected\r\n");
@@ -903,10 +917,22 @@ mod tests {
     #[test]
     fn grammar_errors_name_the_offset() {
         let err = |wire: &[u8]| Response::read(wire).unwrap_err();
-        assert!(matches!(err(b"*  OK\r\n"), Error::Unexpected { offset: 2, .. }));
-        assert!(matches!(err(b"*OK\r\n"), Error::Unexpected { offset: 1, .. }));
-        assert!(matches!(err(b"A1  OK\r\n"), Error::Unexpected { offset: 3, .. }));
-        assert!(matches!(err(b"A1\r\n"), Error::Unexpected { offset: 2, .. }));
+        assert!(matches!(
+            err(b"*  OK\r\n"),
+            Error::Unexpected { offset: 2, .. }
+        ));
+        assert!(matches!(
+            err(b"*OK\r\n"),
+            Error::Unexpected { offset: 1, .. }
+        ));
+        assert!(matches!(
+            err(b"A1  OK\r\n"),
+            Error::Unexpected { offset: 3, .. }
+        ));
+        assert!(matches!(
+            err(b"A1\r\n"),
+            Error::Unexpected { offset: 2, .. }
+        ));
         assert!(matches!(
             err(b"* CAPABILITY IMAP4rev1  STARTTLS\r\n"),
             Error::Unexpected { offset: 23, .. }
@@ -919,7 +945,10 @@ mod tests {
             err(b"* OK [CAPABILITY IMAP4rev1  STARTTLS] x\r\n"),
             Error::Unexpected { offset: 27, .. }
         ));
-        assert!(matches!(err(b"* OKAY[x]\r\n"), Error::Unexpected { offset: 8, .. }));
+        assert!(matches!(
+            err(b"* OKAY[x]\r\n"),
+            Error::Unexpected { offset: 8, .. }
+        ));
         assert_eq!(err(b"A1 OK a\rb\r\n"), Error::BareCr { offset: 7 });
         assert_eq!(err(b"A1 OK a\0b\r\n"), Error::Nul { offset: 7 });
         assert_eq!(err(b"* 3 EX\rISTS\r\n"), Error::BareCr { offset: 6 });
@@ -940,19 +969,26 @@ mod tests {
         };
         assert!(matches!(
             Response::read_with(b"* 1 FETCH {5}\r\nhello)\r\n", &limits),
-            Err(Error::Frame(crate::proto::line::FrameError::LiteralTooLarge {
-                offset: 10,
-                size: 5,
-                ..
-            }))
+            Err(Error::Frame(
+                crate::proto::line::FrameError::LiteralTooLarge {
+                    offset: 10,
+                    size: 5,
+                    ..
+                }
+            ))
         ));
         assert!(matches!(
             Response::read_with(b"* 1 FETCH {99999999999999999999}\r\n", &Limits::DEFAULT),
-            Err(Error::Frame(crate::proto::line::FrameError::LiteralTooLarge { .. }))
+            Err(Error::Frame(
+                crate::proto::line::FrameError::LiteralTooLarge { .. }
+            ))
         ));
         assert!(matches!(
             Response::read_with(b"A1 OK this line is too long\r\n", &limits),
-            Err(Error::Frame(crate::proto::line::FrameError::LineTooLong { offset: 0, .. }))
+            Err(Error::Frame(crate::proto::line::FrameError::LineTooLong {
+                offset: 0,
+                ..
+            }))
         ));
     }
 
@@ -995,7 +1031,9 @@ mod tests {
             .encode(&mut out);
         Response::capability(["IMAP4rev1", "AUTH=PLAIN"]).encode(&mut out);
         Response::continuation(b"").encode(&mut out);
-        Response::tagged(tag("A1"), Status::Bad, "no").with_code(Code::alert()).encode(&mut out);
+        Response::tagged(tag("A1"), Status::Bad, "no")
+            .with_code(Code::alert())
+            .encode(&mut out);
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n+ \r\nA1 BAD [ALERT] no\r\n"
