@@ -487,7 +487,7 @@ pub struct Script {
 
 impl Script {
     /// How many steps [`Script::decode`] reads at most (keeps fuzz runs fast).
-    pub const MAX_STEPS: usize = 256;
+    pub const MAX_STEPS: usize = 128;
 
     /// A script with no steps yet.
     pub fn new(config: Config) -> Self {
