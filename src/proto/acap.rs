@@ -23,7 +23,7 @@
 //! ACAP strings are quoted strings or literals (`{n}` CRLF data, `{n+}` from a client),
 //! and literals may appear in any message. The codec is symmetric: for every input a
 //! reader accepts, `encode` gives back exactly the bytes it consumed; input it cannot
-//! re-encode exactly is refused with a typed [`Error`] naming the byte offset.
+//! re-encode exactly is refused with a typed [`Error`](enum@Error) naming the byte offset.
 //!
 //! Response codes are parenthesised in ACAP, not bracketed as in IMAP:
 //!
@@ -33,8 +33,9 @@ use thiserror::Error;
 
 use crate::proto::capability::Capabilities;
 use crate::proto::line::{
-    Canonical, Cursor, End, Found, FrameError, FrameScan, LexError, StreamBuf, check_raw,
-    encode_literal, encode_quoted, parse_literal, parse_quoted, scan_literal_frame,
+    ByteSet, Canonical, Cursor, End, Found, FrameError, FrameScan, LexError, StreamBuf,
+    ascii_string, check_raw, encode_literal, encode_quoted, find_keyword, parse_literal,
+    parse_quoted, scan_literal_frame,
 };
 pub use crate::proto::line::{Ending, Keyword, Limits};
 
@@ -43,6 +44,27 @@ pub const MAX_DEPTH: usize = 32;
 
 /// The longest tag (RFC 2244 §9: `tag = 1*32 TAG-CHAR`).
 pub const MAX_TAG_LEN: usize = 32;
+
+/// Reads one server response from the start of `input` (default [`Limits`]): the
+/// response and the number of octets it took. Same as [`Response::read`].
+///
+/// # Errors
+///
+/// [`Error::Incomplete`] if `input` ends inside the response; otherwise an error naming
+/// the offending offset.
+pub fn read_response(input: &[u8]) -> Result<(Response, usize), Error> {
+    Response::read(input)
+}
+
+/// Reads one client command from the start of `input` (default [`Limits`]). Same as
+/// [`Command::read`].
+///
+/// # Errors
+///
+/// As [`read_response`].
+pub fn read_command(input: &[u8]) -> Result<(Command, usize), Error> {
+    Command::read(input)
+}
 
 /// Why bytes are not a well-formed ACAP message (or not one this codec can re-encode
 /// exactly). Offsets count from the start of the input given to `read`, or from the
@@ -219,18 +241,24 @@ impl From<LexError> for Error {
 /// `ATOM-CHAR`: printable ASCII except the atom specials.
 ///
 /// > ATOM-CHAR = "!" / %x23-27 / %x2A-5B / %x5D-7A / %x7C-7E (RFC 2244 §9)
-pub(crate) fn is_atom_char(b: u8) -> bool {
-    matches!(b, 0x21 | 0x23..=0x27 | 0x2a..=0x5b | 0x5d..=0x7a | 0x7c..=0x7e)
-}
+static ATOM: ByteSet = ByteSet::EMPTY
+    .with(b"!")
+    .range(0x23, 0x27)
+    .range(0x2a, 0x5b)
+    .range(0x5d, 0x7a)
+    .range(0x7c, 0x7e);
 
 /// A tag character: an `ATOM-CHAR` except `*` (RFC 2244) and `+` (so that a line
 /// starting with `+` is always a continuation).
-fn is_tag_char(b: u8) -> bool {
-    is_atom_char(b) && b != b'*' && b != b'+'
+static TAG: ByteSet = ATOM.without(b"*+");
+
+/// Whether `b` is an `ATOM-CHAR`.
+pub(crate) fn is_atom_char(b: u8) -> bool {
+    ATOM.contains(b)
 }
 
-fn ascii_string(bytes: &[u8]) -> String {
-    bytes.iter().copied().map(char::from).collect()
+fn is_tag_char(b: u8) -> bool {
+    TAG.contains(b)
 }
 
 /// A command tag: 1 to 32 tag characters.
@@ -490,9 +518,7 @@ impl Status {
         } else {
             &[Self::Ok, Self::No, Self::Bad, Self::Bye, Self::Alert]
         };
-        all.iter()
-            .copied()
-            .find(|status| status.canonical().as_bytes().eq_ignore_ascii_case(word))
+        find_keyword(all, word)
     }
 }
 
@@ -524,16 +550,14 @@ pub enum CodeName {
 }
 
 impl CodeName {
-    fn classify(word: &str) -> Self {
-        [
-            Self::AuthTooWeak,
-            Self::EncryptNeeded,
-            Self::TransitionNeeded,
-            Self::Sasl,
-        ]
-        .into_iter()
-        .find(|name| name.canonical().eq_ignore_ascii_case(word))
-        .unwrap_or_else(|| Self::Other(word.to_owned()))
+    fn classify(word: &[u8]) -> Self {
+        const KNOWN: &[CodeName] = &[
+            CodeName::AuthTooWeak,
+            CodeName::EncryptNeeded,
+            CodeName::TransitionNeeded,
+            CodeName::Sasl,
+        ];
+        find_keyword(KNOWN, word).unwrap_or_else(|| Self::Other(ascii_string(word)))
     }
 }
 
@@ -833,10 +857,10 @@ fn parse_response(input: &[u8], end: End) -> Result<Response, Error> {
             .unwrap_or_default();
         if tag.is_none() && word.eq_ignore_ascii_case(b"ACAP") {
             cursor.advance(word.len());
-            parse_greeting(&mut cursor, &ascii_string(word))?
+            parse_greeting(&mut cursor, word)?
         } else if let Some(status) = Status::classify(word, tag.is_some()) {
             cursor.advance(word.len());
-            let status = Keyword::spelled(status, &ascii_string(word));
+            let status = Keyword::from_ascii(status, word);
             parse_status(&mut cursor, tag, status)?
         } else {
             let start = cursor.pos();
@@ -859,7 +883,7 @@ fn parse_response(input: &[u8], end: End) -> Result<Response, Error> {
     })
 }
 
-fn parse_greeting(cursor: &mut Cursor<'_>, word: &str) -> Result<ResponseKind, Error> {
+fn parse_greeting(cursor: &mut Cursor<'_>, word: &[u8]) -> Result<ResponseKind, Error> {
     let mut items = Vec::new();
     while !cursor.at_end() {
         if !cursor.eat(b' ') {
@@ -878,7 +902,7 @@ fn parse_greeting(cursor: &mut Cursor<'_>, word: &str) -> Result<ResponseKind, E
         items.push(GreetingItem { name, values });
     }
     Ok(ResponseKind::Greeting {
-        keyword: Keyword::spelled(AcapKeyword, word),
+        keyword: Keyword::from_ascii(AcapKeyword, word),
         items,
     })
 }
@@ -896,14 +920,13 @@ fn parse_status(
         if name.is_empty() {
             return Err(Error::unexpected(cursor, "a response code name (an atom)"));
         }
-        let name = ascii_string(name);
         let args = parse_values_until_paren(cursor, 1)?;
         cursor.bump(); // the ')'
         if !cursor.eat(b' ') {
             return Err(Error::unexpected(cursor, "SP after the response code"));
         }
         Some(Code {
-            name: Keyword::spelled(CodeName::classify(&name), &name),
+            name: Keyword::from_ascii(CodeName::classify(name), name),
             args,
         })
     } else {
@@ -1169,7 +1192,6 @@ fn parse_command(input: &[u8], end: End) -> Result<Command, Error> {
     if name.is_empty() {
         return Err(Error::unexpected(&cursor, "a command name"));
     }
-    let name = ascii_string(name);
     if !matches!(cursor.peek(), None | Some(b' ')) {
         return Err(Error::unexpected(
             &cursor,
@@ -1186,11 +1208,12 @@ fn parse_command(input: &[u8], end: End) -> Result<Command, Error> {
             })
         }
     };
-    let body = match name.to_ascii_uppercase().as_str() {
-        "STARTTLS" => no_arguments(CommandBody::Starttls, "STARTTLS")?,
-        "LOGOUT" => no_arguments(CommandBody::Logout, "LOGOUT")?,
-        "NOOP" => no_arguments(CommandBody::Noop, "NOOP")?,
-        "AUTHENTICATE" => {
+    let is = |canonical: &str| name.eq_ignore_ascii_case(canonical.as_bytes());
+    let body = match () {
+        () if is("STARTTLS") => no_arguments(CommandBody::Starttls, "STARTTLS")?,
+        () if is("LOGOUT") => no_arguments(CommandBody::Logout, "LOGOUT")?,
+        () if is("NOOP") => no_arguments(CommandBody::Noop, "NOOP")?,
+        () if is("AUTHENTICATE") => {
             if !cursor.eat(b' ') {
                 return Err(Error::unexpected(&cursor, "SP before the SASL mechanism"));
             }
@@ -1216,12 +1239,13 @@ fn parse_command(input: &[u8], end: End) -> Result<Command, Error> {
                 None
             };
             CommandBody::Unknown {
-                name: name.clone(),
+                name: ascii_string(name),
                 args,
             }
         }
     };
-    let spelling = (name != body.canonical_name()).then(|| name.into_boxed_str());
+    let spelling =
+        (name != body.canonical_name().as_bytes()).then(|| ascii_string(name).into_boxed_str());
     Ok(Command {
         tag,
         body,

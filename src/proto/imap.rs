@@ -16,13 +16,13 @@
 //! between tokens, no trailing SP, literal sizes without leading zeros), keywords keep
 //! their spelling ([`Keyword`]), a bare LF ending is recorded ([`Ending`]), and whatever
 //! cannot be typed is kept byte for byte. Input that cannot be re-encoded exactly is
-//! refused with a typed [`Error`] naming the byte offset.
+//! refused with a typed [`Error`](enum@Error) naming the byte offset.
 //!
 //! Literals are recognised where the grammar allows them in this codec: in untagged data
 //! (`* 1 FETCH (BODY[] {5}` CRLF `hello)`) and in commands. A status response or a
 //! continuation has none:
 //!
-//! > resp-text = ["[" resp-text-code "]" SP] [text] (RFC 9051 §9)
+//! > resp-text = ["[" resp-text-code "]" SP] \[text\] (RFC 9051 §9)
 //!
 //! so `A1 OK {5}` is text, and the response ends at its CRLF.
 
@@ -36,9 +36,31 @@ pub use self::response::{
     CapabilityKeyword, Code, CodeName, Response, ResponseKind, ResponseReader, Status,
 };
 use crate::proto::line::{
-    Cursor, Found, FrameError, LexError, encode_literal, encode_quoted, parse_literal, parse_quoted,
+    ByteSet, Cursor, Found, FrameError, LexError, ascii_string, encode_literal, encode_quoted,
+    parse_literal, parse_quoted,
 };
 pub use crate::proto::line::{Ending, Keyword, Limits};
+
+/// Reads one server response from the start of `input` (default [`Limits`]): the
+/// response and the number of octets it took. Same as [`Response::read`].
+///
+/// # Errors
+///
+/// [`Error::Incomplete`] if `input` ends inside the response; otherwise an error naming
+/// the offending offset.
+pub fn read_response(input: &[u8]) -> Result<(Response, usize), Error> {
+    Response::read(input)
+}
+
+/// Reads one client command from the start of `input` (default [`Limits`]). Same as
+/// [`Command::read`].
+///
+/// # Errors
+///
+/// As [`read_response`].
+pub fn read_command(input: &[u8]) -> Result<(Command, usize), Error> {
+    Command::read(input)
+}
 
 /// Why bytes are not a well-formed IMAP message (or not one this codec can re-encode
 /// exactly). Offsets count from the start of the input given to `read`, or from the
@@ -249,7 +271,7 @@ impl AString {
     /// string if it can be one, else a synchronising literal.
     pub fn from_value(value: &[u8]) -> Self {
         if !value.is_empty() && value.iter().all(|&b| is_astring_char(b)) {
-            Self::Atom(value.iter().copied().map(char::from).collect())
+            Self::Atom(ascii_string(value))
         } else if value.iter().all(|&b| !matches!(b, 0 | b'\r' | b'\n')) {
             Self::Quoted(value.to_vec())
         } else {
@@ -282,22 +304,27 @@ impl AString {
 ///
 /// > atom-specials = "(" / ")" / "{" / SP / CTL / list-wildcards / quoted-specials /
 /// > resp-specials (RFC 9051 §9)
-pub(crate) fn is_atom_char(b: u8) -> bool {
-    matches!(b, 0x21..=0x7e) && !matches!(b, b'(' | b')' | b'{' | b'%' | b'*' | b'"' | b'\\' | b']')
-}
+static ATOM: ByteSet = ByteSet::EMPTY.range(0x21, 0x7e).without(b"(){%*\"\\]");
 
 /// `ASTRING-CHAR = ATOM-CHAR / resp-specials`.
-pub(crate) fn is_astring_char(b: u8) -> bool {
-    is_atom_char(b) || b == b']'
-}
+static ASTRING: ByteSet = ATOM.with(b"]");
 
 /// A tag character: `ASTRING-CHAR` except `+`.
-pub(crate) fn is_tag_char(b: u8) -> bool {
-    is_astring_char(b) && b != b'+'
+static TAG: ByteSet = ASTRING.without(b"+");
+
+/// Whether `b` is an `ATOM-CHAR`.
+pub(crate) fn is_atom_char(b: u8) -> bool {
+    ATOM.contains(b)
 }
 
-fn ascii_string(bytes: &[u8]) -> String {
-    bytes.iter().copied().map(char::from).collect()
+/// Whether `b` is an `ASTRING-CHAR`.
+pub(crate) fn is_astring_char(b: u8) -> bool {
+    ASTRING.contains(b)
+}
+
+/// Whether `b` is a tag character.
+pub(crate) fn is_tag_char(b: u8) -> bool {
+    TAG.contains(b)
 }
 
 /// Parses an astring at the cursor.

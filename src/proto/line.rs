@@ -335,6 +335,15 @@ impl<K: Canonical> Keyword<K> {
         Self { kind, spelling }
     }
 
+    /// The keyword as the ASCII bytes `word` spell it (a case variant of the canonical
+    /// spelling); allocates only for a non-canonical spelling.
+    pub(crate) fn from_ascii(kind: K, word: &[u8]) -> Self {
+        let canonical = kind.canonical().as_bytes();
+        let spelling = (word != canonical && word.eq_ignore_ascii_case(canonical))
+            .then(|| ascii_string(word).into_boxed_str());
+        Self { kind, spelling }
+    }
+
     /// What the keyword means.
     pub fn kind(&self) -> &K {
         &self.kind
@@ -368,6 +377,81 @@ impl<K: Canonical> From<K> for Keyword<K> {
 // ---------------------------------------------------------------------------------------
 // Crate-internal machinery shared by the codecs.
 // ---------------------------------------------------------------------------------------
+
+/// A set of octets as a 256-entry table: one lookup per byte instead of a chain of
+/// compares (which also keeps fuzzing builds fast: a table lookup is not a traced
+/// comparison).
+#[derive(Clone, Copy)]
+pub(crate) struct ByteSet([bool; 256]);
+
+impl ByteSet {
+    /// No octet.
+    pub(crate) const EMPTY: Self = Self([false; 256]);
+
+    /// The set plus the octets `lo..=hi`.
+    pub(crate) const fn range(mut self, lo: u8, hi: u8) -> Self {
+        let mut b = lo as usize;
+        while b <= hi as usize {
+            self.0[b] = true;
+            b += 1;
+        }
+        self
+    }
+
+    /// The set plus `bytes`.
+    pub(crate) const fn with(mut self, bytes: &[u8]) -> Self {
+        let mut i = 0;
+        while i < bytes.len() {
+            self.0[bytes[i] as usize] = true;
+            i += 1;
+        }
+        self
+    }
+
+    /// The set minus `bytes`.
+    pub(crate) const fn without(mut self, bytes: &[u8]) -> Self {
+        let mut i = 0;
+        while i < bytes.len() {
+            self.0[bytes[i] as usize] = false;
+            i += 1;
+        }
+        self
+    }
+
+    /// Whether `b` is in the set.
+    #[inline]
+    pub(crate) fn contains(&self, b: u8) -> bool {
+        self.0[usize::from(b)]
+    }
+}
+
+/// The base64 alphabet with its padding (RFC 4648 §4).
+pub(crate) static BASE64: ByteSet = ByteSet::EMPTY
+    .range(b'A', b'Z')
+    .range(b'a', b'z')
+    .range(b'0', b'9')
+    .with(b"+/=");
+
+/// LF.
+static LF: ByteSet = ByteSet::EMPTY.with(b"\n");
+
+/// What text may not hold: NUL, CR, LF.
+static NOT_TEXT: ByteSet = ByteSet::EMPTY.with(b"\0\r\n");
+
+/// A `String` of ASCII bytes (callers pass ASCII only; anything else would be replaced
+/// lossily).
+pub(crate) fn ascii_string(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec())
+        .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
+}
+
+/// The first of `names` that `word` spells, case-insensitively.
+pub(crate) fn find_keyword<K: Canonical + Clone>(names: &[K], word: &[u8]) -> Option<K> {
+    names
+        .iter()
+        .find(|name| name.canonical().as_bytes().eq_ignore_ascii_case(word))
+        .cloned()
+}
 
 /// A growable receive buffer that remembers how many bytes were consumed before it.
 #[derive(Clone, Debug, Default)]
@@ -440,7 +524,7 @@ pub(crate) fn scan_line(
 ) -> Result<Option<End>, FrameError> {
     let from = (*pos).max(line_start);
     let tail = input.get(from..).unwrap_or_default();
-    match tail.iter().position(|&b| b == b'\n') {
+    match tail.iter().position(|&b| LF.contains(b)) {
         None => {
             *pos = input.len();
             if input.len().saturating_sub(line_start) >= max_line {
@@ -626,7 +710,7 @@ pub(crate) fn check_raw(content: &[u8]) -> Result<(), LexError> {
     let mut i = 0;
     while let Some(rel) = content
         .get(i..)
-        .and_then(|rest| rest.iter().position(|&b| matches!(b, b'\r' | b'\n' | 0)))
+        .and_then(|rest| rest.iter().position(|&b| NOT_TEXT.contains(b)))
     {
         let at = i + rel;
         match content.get(at).copied() {
@@ -727,9 +811,9 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// The first byte at or after `from` in `bytes` that is NUL or CR, as a problem.
+/// Checks that text has no NUL, CR or LF; `from` is the text's offset, for the error.
 pub(crate) fn check_text(bytes: &[u8], from: usize) -> Result<(), LexError> {
-    match bytes.iter().position(|&b| matches!(b, 0 | b'\r' | b'\n')) {
+    match bytes.iter().position(|&b| NOT_TEXT.contains(b)) {
         None => Ok(()),
         Some(i) => Err(match bytes.get(i).copied() {
             Some(0) => LexError::Nul(from + i),

@@ -35,9 +35,32 @@ use thiserror::Error;
 
 use crate::proto::capability::Capabilities;
 use crate::proto::line::{
-    Cursor, End, Found, FrameError, LexError, Line, StreamBuf, check_text, scan_line,
+    BASE64, ByteSet, Cursor, End, Found, FrameError, LexError, Line, StreamBuf, ascii_string,
+    check_text, scan_line,
 };
 pub use crate::proto::line::{Ending, Limits};
+
+/// Reads one server response from the start of `input` (default [`Limits`]), as
+/// multi-line after `+OK` when `expect` says so: the response and the number of octets
+/// it took. Same as [`Response::read`].
+///
+/// # Errors
+///
+/// [`Error::Incomplete`] if `input` ends inside the response; otherwise an error naming
+/// the offending offset.
+pub fn read_response(input: &[u8], expect: Expect) -> Result<(Response, usize), Error> {
+    Response::read(input, expect)
+}
+
+/// Reads one client command line from the start of `input` (default [`Limits`]). Same as
+/// [`Command::read`].
+///
+/// # Errors
+///
+/// As [`read_response`].
+pub fn read_command(input: &[u8]) -> Result<(Command, usize), Error> {
+    Command::read(input)
+}
 
 /// Why bytes are not a well-formed POP3 message (or not one this codec can re-encode
 /// exactly). Offsets count from the start of the input given to `read`, or from the
@@ -571,7 +594,7 @@ pub fn parse_capa(body: &MultiLine) -> Result<Vec<CapaLine>, Error> {
                         .unwrap_or(0);
                     return Err(bad(column + rel));
                 }
-                words.push(word.iter().copied().map(char::from).collect::<String>());
+                words.push(ascii_string(word));
                 column += word.len() + 1;
             }
             let mut words = words.into_iter();
@@ -719,8 +742,15 @@ fn parse_tail(cursor: &mut Cursor<'_>) -> Result<(Option<RespCode>, Option<Vec<u
 }
 
 /// `rchar`: printable ASCII except `/` and `]`.
+///
+/// > rchar = %x21-2E / %x30-5C / %x5E-7F (RFC 2449 §8)
+static RCHAR: ByteSet = ByteSet::EMPTY
+    .range(0x21, 0x2e)
+    .range(0x30, 0x5c)
+    .range(0x5e, 0x7f);
+
 fn is_rchar(b: u8) -> bool {
-    matches!(b, 0x21..=0x2e | 0x30..=0x5c | 0x5e..=0x7f)
+    RCHAR.contains(b)
 }
 
 /// Reads `[level/level]` at the start of `rest` if it is a code followed by SP or the
@@ -736,7 +766,7 @@ fn parse_code(rest: &[u8]) -> Option<(RespCode, usize)> {
         if level.is_empty() || !level.iter().all(|&b| is_rchar(b)) {
             return None;
         }
-        levels.push(level.iter().copied().map(char::from).collect());
+        levels.push(ascii_string(level));
     }
     Some((RespCode { levels }, close + 1))
 }
@@ -1003,16 +1033,15 @@ impl Command {
     }
 }
 
+/// Printable ASCII: a keyword or argument octet (RFC 1939 §3).
+static TOKEN: ByteSet = ByteSet::EMPTY.range(0x21, 0x7e);
+
 fn is_token_char(b: u8) -> bool {
-    matches!(b, 0x21..=0x7e)
+    TOKEN.contains(b)
 }
 
 fn is_base64_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')
-}
-
-fn ascii_string(bytes: &[u8]) -> String {
-    bytes.iter().copied().map(char::from).collect()
+    BASE64.contains(b)
 }
 
 /// Parses the command line framed by `end` at the start of `input`.
@@ -1023,31 +1052,30 @@ fn parse_command(input: &[u8], end: End) -> Result<Command, Error> {
     if name.is_empty() {
         return Err(Error::unexpected(&cursor, "a command keyword"));
     }
-    let name = ascii_string(name);
     if !matches!(cursor.peek(), None | Some(b' ')) {
         return Err(Error::unexpected(
             &cursor,
             "SP or the end of the line after the keyword",
         ));
     }
-    let upper = name.to_ascii_uppercase();
+    let is = |canonical: &str| name.eq_ignore_ascii_case(canonical.as_bytes());
     let cursor = &mut cursor;
-    let body = match upper.as_str() {
-        "STLS" => no_arguments(cursor, CommandBody::Stls, "STLS")?,
-        "CAPA" => no_arguments(cursor, CommandBody::Capa, "CAPA")?,
-        "STAT" => no_arguments(cursor, CommandBody::Stat, "STAT")?,
-        "RSET" => no_arguments(cursor, CommandBody::Rset, "RSET")?,
-        "NOOP" => no_arguments(cursor, CommandBody::Noop, "NOOP")?,
-        "QUIT" => no_arguments(cursor, CommandBody::Quit, "QUIT")?,
-        "USER" => CommandBody::User(rest_argument(cursor, "SP before the user name")?),
-        "PASS" => CommandBody::Pass(rest_argument(cursor, "SP before the password")?),
-        "APOP" => {
+    let body = match () {
+        () if is("STLS") => no_arguments(cursor, CommandBody::Stls, "STLS")?,
+        () if is("CAPA") => no_arguments(cursor, CommandBody::Capa, "CAPA")?,
+        () if is("STAT") => no_arguments(cursor, CommandBody::Stat, "STAT")?,
+        () if is("RSET") => no_arguments(cursor, CommandBody::Rset, "RSET")?,
+        () if is("NOOP") => no_arguments(cursor, CommandBody::Noop, "NOOP")?,
+        () if is("QUIT") => no_arguments(cursor, CommandBody::Quit, "QUIT")?,
+        () if is("USER") => CommandBody::User(rest_argument(cursor, "SP before the user name")?),
+        () if is("PASS") => CommandBody::Pass(rest_argument(cursor, "SP before the password")?),
+        () if is("APOP") => {
             let name = token(cursor, "SP before the name")?;
             let digest = token(cursor, "SP before the digest")?;
             end_of_line(cursor)?;
             CommandBody::Apop { name, digest }
         }
-        "AUTH" => {
+        () if is("AUTH") => {
             let mechanism = optional_token(cursor)?;
             let initial = if mechanism.is_some() && cursor.eat(b' ') {
                 let initial = cursor.take_while(is_base64_char);
@@ -1064,27 +1092,27 @@ fn parse_command(input: &[u8], end: End) -> Result<Command, Error> {
             end_of_line(cursor)?;
             CommandBody::Auth { mechanism, initial }
         }
-        "LIST" => {
+        () if is("LIST") => {
             let msg = optional_token(cursor)?;
             end_of_line(cursor)?;
             CommandBody::List(msg)
         }
-        "UIDL" => {
+        () if is("UIDL") => {
             let msg = optional_token(cursor)?;
             end_of_line(cursor)?;
             CommandBody::Uidl(msg)
         }
-        "RETR" => {
+        () if is("RETR") => {
             let msg = token(cursor, "SP before the message number")?;
             end_of_line(cursor)?;
             CommandBody::Retr(msg)
         }
-        "DELE" => {
+        () if is("DELE") => {
             let msg = token(cursor, "SP before the message number")?;
             end_of_line(cursor)?;
             CommandBody::Dele(msg)
         }
-        "TOP" => {
+        () if is("TOP") => {
             let msg = token(cursor, "SP before the message number")?;
             let lines = token(cursor, "SP before the line count")?;
             end_of_line(cursor)?;
@@ -1100,12 +1128,13 @@ fn parse_command(input: &[u8], end: End) -> Result<Command, Error> {
                 None
             };
             CommandBody::Unknown {
-                name: name.clone(),
+                name: ascii_string(name),
                 args,
             }
         }
     };
-    let spelling = (name != body.canonical_name()).then(|| name.into_boxed_str());
+    let spelling =
+        (name != body.canonical_name().as_bytes()).then(|| ascii_string(name).into_boxed_str());
     Ok(Command {
         body,
         ending: end.ending,

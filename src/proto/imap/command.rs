@@ -4,10 +4,10 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use super::{AString, Error, Tag, ascii_string, is_atom_char, is_tag_char, parse_astring};
+use super::{AString, Error, Tag, is_atom_char, is_tag_char, parse_astring};
 use crate::proto::line::{
-    Cursor, End, Ending, FrameScan, Limits, Line, StreamBuf, check_raw, scan_line,
-    scan_literal_frame,
+    BASE64, Cursor, End, Ending, FrameScan, Limits, Line, StreamBuf, ascii_string, check_raw,
+    scan_line, scan_literal_frame,
 };
 
 /// What a command asks for.
@@ -24,7 +24,7 @@ pub enum CommandBody {
     /// `NOOP`.
     Noop,
     /// `LOGIN user password`; RFC 2595 §3.2: "An IMAP client which complies with this
-    /// specification MUST NOT issue the LOGIN command if this capability [LOGINDISABLED]
+    /// specification MUST NOT issue the LOGIN command if this capability \[LOGINDISABLED\]
     /// is present."
     Login {
         /// The user name.
@@ -203,7 +203,7 @@ pub fn decode_initial_response(initial: &str) -> Option<Vec<u8>> {
 }
 
 fn is_base64_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')
+    BASE64.contains(b)
 }
 
 /// Parses the command framed by `end` at the start of `input`.
@@ -222,20 +222,19 @@ fn parse_command(input: &[u8], end: End) -> Result<Command, Error> {
     if name.is_empty() {
         return Err(Error::unexpected(&cursor, "a command name"));
     }
-    let name = ascii_string(name);
     if !matches!(cursor.peek(), None | Some(b' ')) {
         return Err(Error::unexpected(
             &cursor,
             "SP or the end of the line after the command name",
         ));
     }
-    let upper = name.to_ascii_uppercase();
-    let body = match upper.as_str() {
-        "STARTTLS" => no_arguments(&cursor, CommandBody::Starttls, "STARTTLS")?,
-        "CAPABILITY" => no_arguments(&cursor, CommandBody::Capability, "CAPABILITY")?,
-        "LOGOUT" => no_arguments(&cursor, CommandBody::Logout, "LOGOUT")?,
-        "NOOP" => no_arguments(&cursor, CommandBody::Noop, "NOOP")?,
-        "LOGIN" => {
+    let is = |canonical: &str| name.eq_ignore_ascii_case(canonical.as_bytes());
+    let body = match () {
+        () if is("STARTTLS") => no_arguments(&cursor, CommandBody::Starttls, "STARTTLS")?,
+        () if is("CAPABILITY") => no_arguments(&cursor, CommandBody::Capability, "CAPABILITY")?,
+        () if is("LOGOUT") => no_arguments(&cursor, CommandBody::Logout, "LOGOUT")?,
+        () if is("NOOP") => no_arguments(&cursor, CommandBody::Noop, "NOOP")?,
+        () if is("LOGIN") => {
             sp(&mut cursor, "SP before the user name")?;
             let user = parse_astring(&mut cursor)?;
             sp(&mut cursor, "SP before the password")?;
@@ -243,7 +242,7 @@ fn parse_command(input: &[u8], end: End) -> Result<Command, Error> {
             end_of_line(&cursor)?;
             CommandBody::Login { user, password }
         }
-        "AUTHENTICATE" => {
+        () if is("AUTHENTICATE") => {
             sp(&mut cursor, "SP before the SASL mechanism")?;
             let mechanism = cursor.take_while(is_atom_char);
             if mechanism.is_empty() {
@@ -265,7 +264,7 @@ fn parse_command(input: &[u8], end: End) -> Result<Command, Error> {
             end_of_line(&cursor)?;
             CommandBody::Authenticate { mechanism, initial }
         }
-        "SELECT" => {
+        () if is("SELECT") => {
             sp(&mut cursor, "SP before the mailbox")?;
             let mailbox = parse_astring(&mut cursor)?;
             let params = if cursor.eat(b' ') {
@@ -276,7 +275,7 @@ fn parse_command(input: &[u8], end: End) -> Result<Command, Error> {
             };
             CommandBody::Select { mailbox, params }
         }
-        "ID" => {
+        () if is("ID") => {
             sp(&mut cursor, "SP before the ID parameters")?;
             CommandBody::Id(raw_args(&mut cursor)?)
         }
@@ -287,12 +286,13 @@ fn parse_command(input: &[u8], end: End) -> Result<Command, Error> {
                 None
             };
             CommandBody::Unknown {
-                name: name.clone(),
+                name: ascii_string(name),
                 args,
             }
         }
     };
-    let spelling = (name != body.canonical_name()).then(|| name.into_boxed_str());
+    let spelling =
+        (name != body.canonical_name().as_bytes()).then(|| ascii_string(name).into_boxed_str());
     Ok(Command {
         tag,
         body,

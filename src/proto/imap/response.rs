@@ -4,11 +4,11 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use super::{Error, Tag, ascii_string, is_atom_char, is_tag_char};
+use super::{Error, Tag, is_atom_char, is_tag_char};
 use crate::proto::capability::Capabilities;
 use crate::proto::line::{
-    Canonical, Cursor, End, Ending, FrameScan, Keyword, Limits, StreamBuf, check_raw, check_text,
-    scan_literal_frame,
+    Canonical, Cursor, End, Ending, FrameScan, Keyword, Limits, StreamBuf, ascii_string, check_raw,
+    check_text, find_keyword, scan_literal_frame,
 };
 
 /// A status condition: what a tagged response or an untagged status response says.
@@ -33,10 +33,11 @@ pub enum Status {
 }
 
 impl Status {
-    fn classify(word: &str) -> Option<Self> {
-        [Self::Ok, Self::No, Self::Bad, Self::Preauth, Self::Bye]
-            .into_iter()
-            .find(|status| status.canonical().eq_ignore_ascii_case(word))
+    fn classify(word: &[u8]) -> Option<Self> {
+        find_keyword(
+            &[Self::Ok, Self::No, Self::Bad, Self::Preauth, Self::Bye],
+            word,
+        )
     }
 }
 
@@ -87,19 +88,17 @@ pub enum CodeName {
 }
 
 impl CodeName {
-    fn classify(word: &str) -> Self {
-        [
-            Self::Alert,
-            Self::Capability,
-            Self::Parse,
-            Self::ReadOnly,
-            Self::ReadWrite,
-            Self::TryCreate,
-            Self::Referral,
-        ]
-        .into_iter()
-        .find(|name| name.canonical().eq_ignore_ascii_case(word))
-        .unwrap_or_else(|| Self::Other(word.to_owned()))
+    fn classify(word: &[u8]) -> Self {
+        const KNOWN: &[CodeName] = &[
+            CodeName::Alert,
+            CodeName::Capability,
+            CodeName::Parse,
+            CodeName::ReadOnly,
+            CodeName::ReadWrite,
+            CodeName::TryCreate,
+            CodeName::Referral,
+        ];
+        find_keyword(KNOWN, word).unwrap_or_else(|| Self::Other(ascii_string(word)))
     }
 }
 
@@ -448,10 +447,9 @@ enum Untagged {
 }
 
 fn classify_untagged(word: &[u8]) -> Untagged {
-    let word = std::str::from_utf8(word).unwrap_or_default();
     if let Some(status) = Status::classify(word) {
         Untagged::Status(status)
-    } else if word.eq_ignore_ascii_case("CAPABILITY") {
+    } else if word.eq_ignore_ascii_case(b"CAPABILITY") {
         Untagged::Capability
     } else {
         Untagged::Data
@@ -505,10 +503,9 @@ fn parse_response(input: &[u8], end: End) -> Result<Response, Error> {
             if word.is_empty() {
                 return Err(Error::unexpected(&cursor, "a status (OK, NO or BAD)"));
             }
-            let word = ascii_string(word);
-            let status = match Status::classify(&word) {
-                Some(status) => Keyword::spelled(status, &word),
-                None => Keyword::new(Status::Other(word)),
+            let status = match Status::classify(word) {
+                Some(status) => Keyword::from_ascii(status, word),
+                None => Keyword::new(Status::Other(ascii_string(word))),
             };
             let (code, text) = parse_tail(&mut cursor)?;
             ResponseKind::Status {
@@ -535,7 +532,7 @@ fn parse_untagged(cursor: &mut Cursor<'_>) -> Result<ResponseKind, Error> {
     match classify_untagged(word) {
         Untagged::Status(status) => {
             cursor.advance(word.len());
-            let status = Keyword::spelled(status, &ascii_string(word));
+            let status = Keyword::from_ascii(status, word);
             let (code, text) = parse_tail(cursor)?;
             Ok(ResponseKind::Status {
                 tag: None,
@@ -546,7 +543,7 @@ fn parse_untagged(cursor: &mut Cursor<'_>) -> Result<ResponseKind, Error> {
         }
         Untagged::Capability => {
             cursor.advance(word.len());
-            let keyword = Keyword::spelled(CapabilityKeyword, &ascii_string(word));
+            let keyword = Keyword::from_ascii(CapabilityKeyword, word);
             let mut atoms = Vec::new();
             while !cursor.at_end() {
                 if !cursor.eat(b' ') {
@@ -634,13 +631,12 @@ fn parse_code(rest: &[u8], base: usize) -> Result<Option<(Code, usize)>, Error> 
     if let Some(args) = args {
         check_text(args, args_offset)?;
     }
-    let word = ascii_string(name);
-    let kind = CodeName::classify(&word);
+    let kind = CodeName::classify(name);
     if kind == CodeName::Capability {
         check_atoms(args.unwrap_or_default(), args_offset, args.is_some())?;
     }
     let code = Code {
-        name: Keyword::spelled(kind, &word),
+        name: Keyword::from_ascii(kind, name),
         args: args.map(<[u8]>::to_vec),
     };
     Ok(Some((code, close + 1)))
