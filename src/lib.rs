@@ -37,10 +37,13 @@
 //!
 //! Every function of the core is total: bad input yields a typed error, never a panic.
 
+pub mod engine;
 pub mod identity;
 pub mod model;
+pub mod net;
 pub mod proto;
 pub mod sasl;
+pub mod scenario;
 
 #[doc(hidden)]
 pub mod internal;

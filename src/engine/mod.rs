@@ -1,0 +1,3 @@
+//! Runs one scenario in one role over real connections and judges each step.
+
+pub mod outcome;
