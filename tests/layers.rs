@@ -41,8 +41,9 @@ fn contains_token(code: &str, word: &str) -> bool {
         let after = code[at + word.len()..].chars().next();
         let starts_ident = word.starts_with(is_ident);
         let ends_ident = word.ends_with(is_ident);
-        !(starts_ident && before.is_some_and(is_ident))
-            && !(ends_ident && after.is_some_and(is_ident))
+        let glued_before = starts_ident && before.is_some_and(is_ident);
+        let glued_after = ends_ident && after.is_some_and(is_ident);
+        !glued_before && !glued_after
     })
 }
 

@@ -183,7 +183,7 @@ pub enum Piece {
     Var(String, Span),
     /// `{A1 BAD|A1 NO}`: one of several alternatives, each a sequence of pieces
     /// (patterns only).
-    Alternatives(Vec<Vec<Piece>>, Span),
+    Alternatives(Vec<Vec<Self>>, Span),
 }
 
 /// A `[directive]` line.
