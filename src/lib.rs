@@ -42,9 +42,13 @@ pub mod engine;
 pub mod identity;
 pub mod model;
 pub mod net;
+pub mod peers;
 pub mod proto;
+pub mod report;
+pub mod runner;
 pub mod sasl;
 pub mod scenario;
+pub mod tls;
 
 #[doc(hidden)]
 pub mod internal;

@@ -1,0 +1,1 @@
+//! Built-in reference peers with fault switches: what proves each scenario can fail.

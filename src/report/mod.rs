@@ -1,0 +1,1 @@
+//! Renders a run: text for terminals, JSON, JUnit XML and Markdown bug reports.

@@ -1,0 +1,1 @@
+//! Picks scenarios, runs them in parallel against a target and applies expectations.

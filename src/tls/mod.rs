@@ -1,0 +1,1 @@
+//! TLS configurations for the harness: the client that records and judges what a server presents.
