@@ -152,6 +152,17 @@ fn replace_all(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
     out
 }
 
+impl Transcript {
+    /// One transcript from the transcripts of a scenario's connections (all measured
+    /// from the same `started`), in time order; entries at the same instant keep their
+    /// order, connection by connection.
+    pub fn merge(parts: impl IntoIterator<Item = Self>) -> Self {
+        let mut entries: Vec<Entry> = parts.into_iter().flat_map(|t| t.entries).collect();
+        entries.sort_by_key(|e| e.at);
+        Self { entries }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
