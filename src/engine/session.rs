@@ -1,0 +1,692 @@
+//! The interpreter: walks a scenario's steps over real connections, sending the lines
+//! mailtls plays and judging the lines the peer must send. The first broken step stops
+//! the walk with a [`Stop`] that says why; reaching the end is a PASS.
+
+use super::caps::CapsTracker;
+use super::outcome::{Failure, StepRef};
+use super::{Source, Target};
+use crate::model::Party;
+use crate::net::transcript::{Direction, Event, Transcript};
+use crate::net::{CloseHow, Conn, ConnOptions, NetError, ReadLine};
+use crate::scenario::ast::{
+    CapsAssertion, Directive, Ending, Expectation, Line, Part, Requirement, Scenario, Span, Step,
+};
+use crate::scenario::pattern::{self, Vars};
+use crate::scenario::show_octets;
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// Why the walk ended early.
+#[derive(Debug)]
+pub(super) enum Stop {
+    /// The scenario is satisfied early (the peer closed where closing is allowed, or a
+    /// `[tls may-fail]` handshake failed).
+    Pass(String),
+    /// A step was broken.
+    Fail(String, Failure),
+    /// The scenario does not apply to this peer.
+    NotApplicable(String),
+    /// The harness could not run the scenario.
+    Error(String),
+}
+
+/// A received line waiting to be judged.
+#[derive(Debug)]
+struct Received {
+    bytes: Vec<u8>,
+    ending: Ending,
+    /// Index into the merged transcript.
+    entry: usize,
+}
+
+/// The state of one walk.
+pub(super) struct Session<'a> {
+    scenario: &'a Scenario,
+    source: &'a Source,
+    target: &'a Target,
+    /// The kind of peer judged: `Server` means mailtls sends the `C:` lines.
+    judged: Party,
+    opts: ConnOptions,
+    conn: Option<Conn>,
+    connection: u32,
+    /// Transcripts of connections already closed, merged.
+    done: Transcript,
+    vars: Vars,
+    caps: CapsTracker,
+    requires_checked: bool,
+    forbidden: Vec<&'a Part>,
+    close_passes: bool,
+    lookahead: VecDeque<Received>,
+    /// Whether anything at all arrived on the current connection (a timeout before the
+    /// first octet is an ERROR, not a FAIL).
+    received_any: bool,
+}
+
+impl<'a> Session<'a> {
+    pub(super) fn new(
+        scenario: &'a Scenario,
+        source: &'a Source,
+        target: &'a Target,
+        vars: Vars,
+        started: Instant,
+    ) -> Self {
+        let opts = ConnOptions {
+            read_timeout: scenario.meta.timeout.unwrap_or(target.timeout),
+            connect_timeout: target.timeout,
+            max_line: target.max_line,
+            connection: 1,
+            started,
+            ..ConnOptions::default()
+        };
+        Self {
+            scenario,
+            source,
+            target,
+            judged: Party::Server,
+            opts,
+            conn: None,
+            connection: 0,
+            done: Transcript::new(),
+            vars,
+            caps: CapsTracker::new(scenario.meta.protocol),
+            requires_checked: false,
+            forbidden: Vec::new(),
+            close_passes: false,
+            lookahead: VecDeque::new(),
+            received_any: false,
+        }
+    }
+
+    /// Everything recorded so far, all connections merged.
+    pub(super) fn transcript(&mut self) -> Transcript {
+        let mut all = std::mem::take(&mut self.done);
+        if let Some(conn) = &mut self.conn {
+            all.entries.extend(conn.take_transcript().entries);
+        }
+        all
+    }
+
+    /// Runs every step; `Ok` means they all held.
+    pub(super) async fn run(&mut self) -> Result<(), Stop> {
+        self.connect().await?;
+        let steps = &self.scenario.steps;
+        for step in steps {
+            match step {
+                Step::Line(line) if self.sends(line) => self.send(line).await?,
+                Step::Line(line) => self.judge(line).await?,
+                Step::Unordered(lines, span) => self.unordered(lines, *span).await?,
+                Step::Directive(directive, span) => self.directive(directive, *span).await?,
+            }
+        }
+        Ok(())
+    }
+
+    fn sends(&self, line: &Line) -> bool {
+        line.sender != self.judged
+    }
+
+    fn conn(&mut self) -> Result<&mut Conn, Stop> {
+        self.conn
+            .as_mut()
+            .ok_or_else(|| Stop::Error("no connection is open".to_owned()))
+    }
+
+    fn step_ref(&self, span: Span) -> StepRef {
+        StepRef::new(&self.source.file, &self.source.text, span)
+    }
+
+    fn fail(
+        &self,
+        message: impl Into<String>,
+        span: Span,
+        expected: String,
+        seen: String,
+        entry: Option<usize>,
+    ) -> Stop {
+        Stop::Fail(
+            message.into(),
+            Failure {
+                step: Some(self.step_ref(span)),
+                expected,
+                seen,
+                transcript_entry: entry,
+            },
+        )
+    }
+
+    /// The merged-transcript index of entry `local` of the current connection.
+    fn global_entry(&self, local: usize) -> usize {
+        self.done.entries.len() + local
+    }
+
+    async fn connect(&mut self) -> Result<(), Stop> {
+        if let Some(mut old) = self.conn.take() {
+            // The previous connection is over: close our side quietly and keep its record.
+            let _ = old.close().await;
+            self.done.entries.extend(old.take_transcript().entries);
+        }
+        self.connection += 1;
+        self.opts.connection = self.connection;
+        let conn = Conn::connect(self.target.addr, self.opts.clone())
+            .await
+            .map_err(|e| Stop::Error(format!("cannot reach the server: {e}")))?;
+        self.conn = Some(conn);
+        self.caps.new_connection();
+        self.lookahead.clear();
+        self.forbidden.clear();
+        self.received_any = false;
+        Ok(())
+    }
+
+    // ---- sending -------------------------------------------------------------------
+
+    async fn send(&mut self, line: &Line) -> Result<(), Stop> {
+        let bytes = pattern::render_line(line, &self.vars)
+            .map_err(|e| Stop::Error(format!("{}:{}: {e}", self.source.file, line.span().line)))?;
+        self.caps.sent(&bytes);
+        let span = line.span();
+        match self.conn()?.write_all(&bytes).await {
+            Ok(()) => Ok(()),
+            Err(e) if self.close_passes => Err(Stop::Pass(format!(
+                "the server closed the connection before mailtls could send more ({e})"
+            ))),
+            Err(e) => Err(self.fail(
+                "the connection broke while mailtls was sending",
+                span,
+                format!("an open connection to send `{}`", line),
+                e.to_string(),
+                None,
+            )),
+        }
+    }
+
+    // ---- receiving -----------------------------------------------------------------
+
+    /// The next received line, or a Stop when the connection ended or went quiet.
+    /// `expected` says what the calling step waits for, for the failure message.
+    async fn next_line(
+        &mut self,
+        span: Span,
+        expected: &dyn Fn() -> String,
+    ) -> Result<Received, Stop> {
+        if let Some(line) = self.lookahead.pop_front() {
+            return Ok(line);
+        }
+        let read = self.conn()?.read_line().await;
+        match read {
+            Ok(ReadLine::Line {
+                bytes,
+                ending,
+                entry,
+            }) => {
+                self.received_any = true;
+                let entry = self.global_entry(entry);
+                let line = Received {
+                    bytes,
+                    ending: ending_of(ending),
+                    entry,
+                };
+                self.observe(&line, span)?;
+                Ok(line)
+            }
+            Ok(ReadLine::Closed { how, .. }) => Err(self.closed(how, span, expected())),
+            Err(NetError::Timeout { waited, partial })
+                if !self.received_any && partial.is_empty() =>
+            {
+                Err(Stop::Error(format!(
+                    "the server sent nothing within {waited:?} (connection {})",
+                    self.connection
+                )))
+            }
+            Err(NetError::Timeout { waited, partial }) => Err(self.fail(
+                format!("nothing matching arrived within {waited:?}"),
+                span,
+                expected(),
+                if partial.is_empty() {
+                    format!("silence for {waited:?}")
+                } else {
+                    format!("an unfinished line `{}`", show_octets(&partial))
+                },
+                None,
+            )),
+            Err(e) => Err(self.fail(
+                "the connection failed",
+                span,
+                expected(),
+                e.to_string(),
+                None,
+            )),
+        }
+    }
+
+    fn closed(&self, how: CloseHow, span: Span, expected: String) -> Stop {
+        if self.close_passes {
+            Stop::Pass(format!(
+                "the server closed the connection ({how}), which this step allows"
+            ))
+        } else {
+            self.fail(
+                format!("the server closed the connection ({how})"),
+                span,
+                expected,
+                format!("connection closed ({how})"),
+                None,
+            )
+        }
+    }
+
+    /// Every received line passes here: capabilities, `requires:`, must-not-appear.
+    fn observe(&mut self, line: &Received, span: Span) -> Result<(), Stop> {
+        if let Some(caps) = self.caps.received(&line.bytes) {
+            if !self.requires_checked {
+                self.requires_checked = true;
+                let missing: Vec<String> = self
+                    .scenario
+                    .meta
+                    .requires
+                    .iter()
+                    .filter(|r| match r {
+                        Requirement::Capability(name) => !caps.has(name),
+                        Requirement::Sasl(mech) => !caps.has_sasl(mech),
+                    })
+                    .map(requirement_label)
+                    .collect();
+                if !missing.is_empty() {
+                    return Err(Stop::NotApplicable(format!(
+                        "the server does not advertise {}",
+                        missing.join(", ")
+                    )));
+                }
+            }
+        }
+        self.check_forbidden(line, span)
+    }
+
+    fn check_forbidden(&self, line: &Received, _span: Span) -> Result<(), Stop> {
+        for part in &self.forbidden {
+            if pattern::match_part(part, &line.bytes, line.ending, &self.vars).is_ok() {
+                return Err(self.fail(
+                    "a line that must not appear arrived",
+                    part.span,
+                    format!("no line matching `{}`", part.to_string()),
+                    show_octets(&line.bytes),
+                    Some(line.entry),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    async fn judge(&mut self, line: &'a Line) -> Result<(), Stop> {
+        match line.expectation {
+            Expectation::Next | Expectation::Unordered => {
+                for part in &line.parts {
+                    self.expect_next(part).await?;
+                }
+                Ok(())
+            }
+            Expectation::Optional => {
+                let Some((first, rest)) = line.parts.split_first() else {
+                    return Ok(());
+                };
+                let got = match self.next_line(first.span, &|| first.to_string()).await {
+                    Ok(got) => got,
+                    // Nothing more came: an optional line may be absent.
+                    Err(Stop::Fail(..)) => return Ok(()),
+                    Err(other) => return Err(other),
+                };
+                match pattern::match_part(first, &got.bytes, got.ending, &self.vars) {
+                    Ok(captures) => {
+                        self.vars.extend(captures);
+                        for part in rest {
+                            self.expect_next(part).await?;
+                        }
+                    }
+                    Err(_) => self.lookahead.push_front(got),
+                }
+                Ok(())
+            }
+            Expectation::Eventually => {
+                let Some((first, rest)) = line.parts.split_first() else {
+                    return Ok(());
+                };
+                loop {
+                    let got = self.next_line(first.span, &|| first.to_string()).await?;
+                    if let Ok(captures) =
+                        pattern::match_part(first, &got.bytes, got.ending, &self.vars)
+                    {
+                        self.vars.extend(captures);
+                        break;
+                    }
+                }
+                for part in rest {
+                    self.expect_next(part).await?;
+                }
+                Ok(())
+            }
+            Expectation::Forbidden => {
+                for part in &line.parts {
+                    self.forbidden.push(part);
+                }
+                // Lines already read ahead are judged too.
+                for got in &self.lookahead {
+                    self.check_forbidden(got, line.span())?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    async fn expect_next(&mut self, part: &Part) -> Result<(), Stop> {
+        let got = self.next_line(part.span, &|| part.to_string()).await?;
+        match pattern::match_part(part, &got.bytes, got.ending, &self.vars) {
+            Ok(captures) => {
+                self.vars.extend(captures);
+                Ok(())
+            }
+            Err(mismatch) => Err(self.fail(
+                format!("unexpected line from the server: {mismatch}"),
+                part.span,
+                part.to_string(),
+                show_octets(&got.bytes),
+                Some(got.entry),
+            )),
+        }
+    }
+
+    async fn unordered(&mut self, lines: &'a [Line], span: Span) -> Result<(), Stop> {
+        let mut pending: Vec<&Part> = lines.iter().flat_map(|l| l.parts.iter()).collect();
+        while !pending.is_empty() {
+            let expected = || {
+                pending
+                    .iter()
+                    .map(|p| format!("`{}`", p))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            };
+            let got = self.next_line(span, &expected).await?;
+            let hit = pending.iter().position(|part| {
+                pattern::match_part(part, &got.bytes, got.ending, &self.vars).is_ok()
+            });
+            match hit {
+                Some(i) => {
+                    let part = pending.remove(i);
+                    if let Ok(captures) =
+                        pattern::match_part(part, &got.bytes, got.ending, &self.vars)
+                    {
+                        self.vars.extend(captures);
+                    }
+                }
+                None => {
+                    return Err(self.fail(
+                        "a line outside the unordered group arrived",
+                        span,
+                        format!("one of {}", expected()),
+                        show_octets(&got.bytes),
+                        Some(got.entry),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    // ---- directives ------------------------------------------------------------------
+
+    async fn directive(&mut self, directive: &Directive, span: Span) -> Result<(), Stop> {
+        match directive {
+            Directive::Tls { may_fail, .. } => self.tls(*may_fail, span).await,
+            Directive::ExpectClose => self.expect_close(false, span).await,
+            Directive::ExpectCloseNotify => self.expect_close(true, span).await,
+            Directive::ExpectSilence(window) => self.expect_silence(*window, span).await,
+            Directive::ExpectHandshake => Err(Stop::Error(
+                "[expect-handshake] judges a client; this run judges a server".to_owned(),
+            )),
+            Directive::Wait(pause) => {
+                self.conn()?.note(format!("[wait {}]", millis(*pause)));
+                tokio::time::sleep(*pause).await;
+                Ok(())
+            }
+            Directive::ClosePasses => {
+                self.close_passes = true;
+                Ok(())
+            }
+            Directive::CloseNotify => {
+                let _ = self.conn()?.send_close_notify().await;
+                Ok(())
+            }
+            Directive::Close => {
+                let _ = self.conn()?.close().await;
+                Ok(())
+            }
+            Directive::NewConnection => self.connect().await,
+            Directive::Caps(assertion) => self.caps_assertion(assertion, span),
+        }
+    }
+
+    async fn tls(&mut self, may_fail: bool, span: Span) -> Result<(), Stop> {
+        if let Some(early) = self.lookahead.front() {
+            return Err(self.fail(
+                "the server sent more before the TLS handshake",
+                span,
+                "nothing between the server's answer and the TLS handshake".to_owned(),
+                show_octets(&early.bytes),
+                Some(early.entry),
+            ));
+        }
+        let (config, record) = self
+            .target
+            .tls
+            .config()
+            .map_err(|e| Stop::Error(format!("TLS client configuration: {e}")))?;
+        let name = self.target.server_name.clone();
+        let result = self.conn()?.upgrade_client(config, name).await;
+        match result {
+            Ok(summary) => {
+                self.caps.tls_started();
+                if !summary.unconsumed_plaintext.is_empty() {
+                    let entry = self.unconsumed_entry();
+                    return Err(self.fail(
+                        "the server sent plaintext after its answer, before the TLS handshake",
+                        span,
+                        "nothing between the server's answer and the TLS handshake".to_owned(),
+                        show_octets(&summary.unconsumed_plaintext),
+                        entry,
+                    ));
+                }
+                Ok(())
+            }
+            Err(e) => {
+                if record.verdict().is_some_and(|v| !v.is_trusted()) && !self.target.tls.insecure()
+                {
+                    return Err(Stop::Error(format!(
+                        "{e}: the server's certificate chain is not trusted (give its CA with --ca, or --insecure to go on)"
+                    )));
+                }
+                if may_fail || self.close_passes {
+                    return Err(Stop::Pass(format!(
+                        "the TLS handshake failed ({e}), which this step allows"
+                    )));
+                }
+                Err(self.fail(
+                    "the TLS handshake did not complete",
+                    span,
+                    "a completed TLS handshake".to_owned(),
+                    e.to_string(),
+                    None,
+                ))
+            }
+        }
+    }
+
+    /// The transcript entry of the last plaintext data the server sent.
+    fn unconsumed_entry(&self) -> Option<usize> {
+        let conn = self.conn.as_ref()?;
+        let local = conn.transcript().entries.iter().rposition(|e| {
+            matches!(
+                e.event,
+                Event::Data {
+                    direction: Direction::Received,
+                    ..
+                }
+            )
+        })?;
+        Some(self.global_entry(local))
+    }
+
+    async fn expect_close(&mut self, need_close_notify: bool, span: Span) -> Result<(), Stop> {
+        let what = if need_close_notify {
+            "a TLS close_notify, then the connection closed"
+        } else {
+            "the connection closed"
+        };
+        loop {
+            if let Some(line) = self.lookahead.pop_front() {
+                self.check_forbidden(&line, span)?;
+                continue;
+            }
+            let read = self.conn()?.read_line().await;
+            match read {
+                Ok(ReadLine::Line {
+                    bytes,
+                    ending,
+                    entry,
+                }) => {
+                    let line = Received {
+                        bytes,
+                        ending: ending_of(ending),
+                        entry: self.global_entry(entry),
+                    };
+                    self.observe(&line, span)?;
+                }
+                Ok(ReadLine::Closed { close_notify, how }) => {
+                    if need_close_notify && !close_notify {
+                        return Err(self.fail(
+                            "the server closed without a TLS close_notify",
+                            span,
+                            what.to_owned(),
+                            format!("connection closed ({how})"),
+                            None,
+                        ));
+                    }
+                    return Ok(());
+                }
+                Err(NetError::Timeout { waited, .. }) => {
+                    return Err(self.fail(
+                        format!("the connection was still open after {waited:?}"),
+                        span,
+                        what.to_owned(),
+                        format!("no close within {waited:?}"),
+                        None,
+                    ));
+                }
+                Err(e) => {
+                    return Err(self.fail(
+                        "the connection failed",
+                        span,
+                        what.to_owned(),
+                        e.to_string(),
+                        None,
+                    ));
+                }
+            }
+        }
+    }
+
+    async fn expect_silence(&mut self, window: Duration, span: Span) -> Result<(), Stop> {
+        let expected = format!("no octet for {}", millis(window));
+        if let Some(early) = self.lookahead.front() {
+            return Err(self.fail(
+                "the server sent octets where it must be silent",
+                span,
+                expected,
+                show_octets(&early.bytes),
+                Some(early.entry),
+            ));
+        }
+        let got = self.conn()?.read_within(window).await;
+        match got {
+            Ok(bytes) if bytes.is_empty() => {
+                self.conn()?
+                    .note(format!("silence held for {}", millis(window)));
+                Ok(())
+            }
+            Ok(bytes) => {
+                let entry = self.unconsumed_entry();
+                Err(self.fail(
+                    "the server sent octets where it must be silent",
+                    span,
+                    expected,
+                    show_octets(&bytes),
+                    entry,
+                ))
+            }
+            Err(e) => Err(self.fail("the connection failed", span, expected, e.to_string(), None)),
+        }
+    }
+
+    fn caps_assertion(&self, assertion: &CapsAssertion, span: Span) -> Result<(), Stop> {
+        let kind = if assertion.sasl {
+            "SASL mechanism "
+        } else {
+            ""
+        };
+        let want = if assertion.present {
+            "lists"
+        } else {
+            "does not list"
+        };
+        let expected = format!("a capability list that {want} {kind}{}", assertion.name);
+        let Some(caps) = self.caps.current() else {
+            return Err(self.fail(
+                "no capability list was received since the connection or TLS began",
+                span,
+                expected,
+                "no capability list".to_owned(),
+                None,
+            ));
+        };
+        let has = if assertion.sasl {
+            caps.has_sasl(&assertion.name)
+        } else {
+            caps.has(&assertion.name)
+        };
+        if has == assertion.present {
+            return Ok(());
+        }
+        Err(self.fail(
+            format!(
+                "the server {} {kind}{}",
+                if has {
+                    "advertises"
+                } else {
+                    "does not advertise"
+                },
+                assertion.name
+            ),
+            span,
+            expected,
+            caps.raw().join(" "),
+            None,
+        ))
+    }
+}
+
+fn requirement_label(r: &Requirement) -> String {
+    match r {
+        Requirement::Capability(name) => name.clone(),
+        Requirement::Sasl(mech) => format!("SASL {mech}"),
+    }
+}
+
+fn ending_of(ending: crate::net::Ending) -> Ending {
+    match ending {
+        crate::net::Ending::Crlf => Ending::Crlf,
+        crate::net::Ending::Lf => Ending::Lf,
+        crate::net::Ending::None => Ending::None,
+    }
+}
+
+fn millis(d: Duration) -> String {
+    format!("{}ms", d.as_millis())
+}
