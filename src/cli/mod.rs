@@ -1,12 +1,16 @@
 //! Argument parsing and rendering for the `mailtls` command.
 //!
 //! Exit codes (the same for every subcommand, so CI can act on them):
-//! 0 as expected (a match, a well-formed message), 1 a verdict against the input
-//! (no match, a refused message), 2 bad usage or an unreadable file.
+//! 0 as expected (a match, a well-formed message, every scenario as expected), 1 a
+//! verdict against the input (no match, a refused message, a scenario failed or an
+//! expected failure passed), 2 bad usage or an unreadable/invalid file, 3 the target
+//! could not be reached at all.
 
 mod identity;
+mod list;
 mod output;
 mod plain;
+mod run;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -25,13 +29,21 @@ pub(crate) struct Cli {
 
 const AFTER_HELP: &str = "\
 Examples:
+  mailtls run                          # every scenario against the built-in reference servers
+  mailtls run --server imap://mail.example.test --user alice --password-env PW
+  mailtls run --server imaps://127.0.0.1:993 --server-name mail.example.test --ca ca.pem
+  mailtls run --server pop3://localhost:110 --only 'pop3.server.stls.*' --format junit --out r.xml
+  mailtls run --reference-fault executes-pipelined-after-starttls   # what a FAIL looks like
+  mailtls replay failing.scn --server imap://localhost:143
+  mailtls list --format json
   mailtls identity --reference mail.example.com --presented '*.example.com'
   mailtls identity --rules rfc9525 --reference mail.example.com --cert server.pem
   mailtls plain decode --base64 AHRpbQB0YW5zdGFhZnRhbnN0YWFm
   mailtls plain decode --rules rfc2595 --hex '00 74 69 6d 0d 00 70 77' --format json
 
-Exit codes: 0 as expected, 1 a verdict against the input (no match, a refused
-message), 2 bad usage or an unreadable file.";
+Exit codes: 0 as expected, 1 a verdict against the input (a scenario failed, an
+expected failure passed, no match, a refused message), 2 bad usage or an unreadable or
+invalid file, 3 the target could not be reached.";
 
 #[derive(Debug, Subcommand)]
 enum Command {
@@ -40,6 +52,12 @@ enum Command {
     /// Decode or encode a PLAIN SASL message (RFC 2595 §6, RFC 4616).
     #[command(subcommand)]
     Plain(plain::PlainCommand),
+    /// Run the scenarios against servers (or, with no --server, the built-in reference servers).
+    Run(Box<run::RunArgs>),
+    /// Run one scenario file, e.g. the one attached to a bug report.
+    Replay(Box<run::ReplayArgs>),
+    /// List the scenarios (id, level, roles, clause) or the reference servers' fault switches.
+    List(list::ListArgs),
 }
 
 /// What a subcommand concluded, mapped to the documented exit codes.
@@ -47,6 +65,8 @@ enum Command {
 enum Outcome {
     Expected,
     Verdict,
+    /// The target could not be reached at all.
+    Unreachable,
 }
 
 /// Parses the arguments, runs the subcommand, and returns the exit code.
@@ -63,11 +83,15 @@ pub(crate) fn main() -> ExitCode {
     let result = match cli.command {
         Command::Identity(args) => identity::run(&args, &mut stdout),
         Command::Plain(command) => plain::run(&command, &mut stdout),
+        Command::Run(args) => run::run(&args, &mut stdout),
+        Command::Replay(args) => run::replay(&args, &mut stdout),
+        Command::List(args) => list::run(&args, &mut stdout),
     };
     let flushed = stdout.flush();
     match result.and_then(|outcome| flushed.map(|()| outcome).map_err(anyhow::Error::from)) {
         Ok(Outcome::Expected) => ExitCode::SUCCESS,
         Ok(Outcome::Verdict) => ExitCode::from(1),
+        Ok(Outcome::Unreachable) => ExitCode::from(3),
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             let _ = writeln!(io::stderr(), "mailtls: {e:#}");

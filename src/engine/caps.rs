@@ -117,8 +117,7 @@ impl CapsTracker {
 fn last_command_word(bytes: &[u8]) -> Option<&[u8]> {
     let line = bytes
         .split(|&b| b == b'\r' || b == b'\n')
-        .filter(|line| !line.is_empty())
-        .next_back()?;
+        .rfind(|line| !line.is_empty())?;
     line.split(|&b| b == b' ').next()
 }
 

@@ -148,7 +148,7 @@ async fn run_once(
             transcript,
         ),
         Err(Stop::Pass(why)) => (Verdict::Pass, why, None, transcript),
-        Err(Stop::Fail(why, failure)) => (Verdict::Fail, why, Some(failure), transcript),
+        Err(Stop::Fail(why, failure)) => (Verdict::Fail, why, Some(*failure), transcript),
         Err(Stop::NotApplicable(why)) => (Verdict::NotApplicable, why, None, transcript),
         Err(Stop::Error(why)) => (Verdict::Error, why, None, transcript),
     }

@@ -23,7 +23,7 @@ pub(super) enum Stop {
     /// `[tls may-fail]` handshake failed).
     Pass(String),
     /// A step was broken.
-    Fail(String, Failure),
+    Fail(String, Box<Failure>),
     /// The scenario does not apply to this peer.
     NotApplicable(String),
     /// The harness could not run the scenario.
@@ -145,12 +145,12 @@ impl<'a> Session<'a> {
     ) -> Stop {
         Stop::Fail(
             message.into(),
-            Failure {
+            Box::new(Failure {
                 step: Some(self.step_ref(span)),
                 expected,
                 seen,
                 transcript_entry: entry,
-            },
+            }),
         )
     }
 
@@ -207,7 +207,7 @@ impl<'a> Session<'a> {
     async fn next_line(
         &mut self,
         span: Span,
-        expected: &dyn Fn() -> String,
+        expected: &(dyn Fn() -> String + Sync),
     ) -> Result<Received, Stop> {
         if let Some(line) = self.lookahead.pop_front() {
             return Ok(line);
@@ -308,7 +308,7 @@ impl<'a> Session<'a> {
                 return Err(self.fail(
                     "a line that must not appear arrived",
                     part.span,
-                    format!("no line matching `{}`", part.to_string()),
+                    format!("no line matching `{part}`"),
                     show_octets(&line.bytes),
                     Some(line.entry),
                 ));

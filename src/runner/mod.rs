@@ -1,1 +1,174 @@
-//! Picks scenarios, runs them in parallel against a target and applies expectations.
+//! Picks scenarios, runs them (in parallel) against targets and applies expectations.
+//!
+//! - [`builtin`]: the scenarios compiled into the binary; [`load`] reads others.
+//! - [`select`]: `--only` / `--skip` globs on ids and `--level`.
+//! - [`target`]: `--server` URLs; [`reference`]: the built-in reference servers.
+//! - [`expect`]: `--expect` files of known failures.
+
+pub mod builtin;
+pub mod expect;
+pub mod load;
+pub mod reference;
+pub mod select;
+pub mod target;
+
+use crate::engine::outcome::{Outcome, Run, Verdict};
+use crate::engine::{Judging, Source, Target, run_scenario};
+use crate::model::Protocol;
+use crate::scenario::ast::Scenario;
+use expect::Expectations;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+/// A parsed scenario with its source.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    /// The parsed file.
+    pub scenario: Arc<Scenario>,
+    /// Its path and text.
+    pub source: Arc<Source>,
+}
+
+/// A target with what the runner needs to pick scenarios for it.
+#[derive(Clone)]
+pub struct RunTarget {
+    /// How reports name it (`imap://127.0.0.1:143`).
+    pub label: String,
+    /// The protocol it speaks.
+    pub protocol: Protocol,
+    /// Where and how to connect.
+    pub target: Target,
+}
+
+/// Runs every scenario that fits one of `targets` (same protocol and transport; among
+/// several, the first whose profile fits). Scenarios no target speaks are left out.
+/// `on_done` is called as each outcome arrives (progress bars).
+pub async fn run(
+    scenarios: &[Loaded],
+    targets: &[RunTarget],
+    judging: &Judging,
+    jobs: usize,
+    on_done: &(dyn Fn(&Outcome) + Sync),
+) -> Vec<Outcome> {
+    let judging = Arc::new(judging.clone());
+    let permits = Arc::new(Semaphore::new(jobs.max(1)));
+    let mut set = JoinSet::new();
+    for (index, loaded) in scenarios.iter().enumerate() {
+        let Some(target) = pick_target(&loaded.scenario, targets) else {
+            continue;
+        };
+        let (loaded, target, judging, permits) = (
+            loaded.clone(),
+            target.clone(),
+            judging.clone(),
+            permits.clone(),
+        );
+        set.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            let outcome = guarded(&loaded, &target.target, &judging).await;
+            (index, outcome)
+        });
+    }
+    let mut outcomes = Vec::new();
+    while let Some(joined) = set.join_next().await {
+        if let Ok((index, outcome)) = joined {
+            on_done(&outcome);
+            outcomes.push((index, outcome));
+        }
+    }
+    outcomes.sort_by_key(|(index, _)| *index);
+    outcomes.into_iter().map(|(_, outcome)| outcome).collect()
+}
+
+/// One scenario with an overall deadline: however a peer behaves, a scenario ends.
+async fn guarded(loaded: &Loaded, target: &Target, judging: &Judging) -> Outcome {
+    let repeat = loaded.scenario.meta.repeat.max(1);
+    let per_read = loaded.scenario.meta.timeout.unwrap_or(target.timeout);
+    let steps = u32::try_from(loaded.scenario.steps.len()).unwrap_or(u32::MAX);
+    let deadline = per_read
+        .saturating_mul(steps.saturating_add(2))
+        .saturating_mul(repeat)
+        .min(Duration::from_secs(600));
+    let started = Instant::now();
+    match tokio::time::timeout(
+        deadline,
+        run_scenario(&loaded.scenario, &loaded.source, target, judging),
+    )
+    .await
+    {
+        Ok(outcome) => outcome,
+        Err(_) => {
+            let meta = &loaded.scenario.meta;
+            Outcome {
+                id: meta.id.clone(),
+                title: meta.title.clone(),
+                protocol: meta.protocol,
+                role: crate::model::Party::Server,
+                level: meta.level,
+                clauses: meta.clauses.clone(),
+                cves: meta.cves.clone(),
+                verdict: Verdict::Error,
+                message: format!("the scenario did not finish within {deadline:?}"),
+                failure: None,
+                transcript: Default::default(),
+                duration: started.elapsed(),
+                file: Some(loaded.source.file.clone().into()),
+                expected_failure: None,
+            }
+        }
+    }
+}
+
+fn pick_target<'t>(scenario: &Scenario, targets: &'t [RunTarget]) -> Option<&'t RunTarget> {
+    let meta = &scenario.meta;
+    let mut fitting = targets
+        .iter()
+        .filter(|t| t.protocol == meta.protocol && t.target.transport == meta.transport)
+        .peekable();
+    let first = fitting.peek().copied()?;
+    let profile_fits = |t: &&RunTarget| {
+        meta.profile
+            .iter()
+            .all(|(k, v)| t.target.profile.get(k).is_some_and(|actual| actual == v))
+    };
+    Some(fitting.find(profile_fits).unwrap_or(first))
+}
+
+/// Marks expected failures and collects expected failures that passed.
+pub fn apply_expectations(outcomes: &mut [Outcome], expectations: &Expectations) -> Vec<String> {
+    let mut unexpected_passes = Vec::new();
+    for outcome in outcomes {
+        if let Some(reason) = expectations.failures.get(&outcome.id) {
+            match outcome.verdict {
+                Verdict::Fail | Verdict::Error | Verdict::Warn => {
+                    outcome.expected_failure = Some(reason.clone());
+                }
+                Verdict::Pass => unexpected_passes.push(outcome.id.clone()),
+                Verdict::NotApplicable => {}
+            }
+        }
+    }
+    unexpected_passes
+}
+
+/// Builds the [`Run`] of a finished suite.
+pub fn finish(
+    target: String,
+    outcomes: Vec<Outcome>,
+    expectations: &Expectations,
+    strict: bool,
+    duration: Duration,
+) -> Run {
+    let mut results = outcomes;
+    let unexpected_passes = apply_expectations(&mut results, expectations);
+    Run {
+        target,
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        duration,
+        strict,
+        results,
+        unexpected_passes,
+    }
+}

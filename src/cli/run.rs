@@ -1,0 +1,438 @@
+//! `mailtls run` and `mailtls replay`: scenarios against servers (or the built-in
+//! reference), reported as text, JSON, JUnit or Markdown.
+
+use super::Outcome;
+use anyhow::{Context, bail};
+use base64::Engine as _;
+use clap::Args;
+use mailtls::engine::outcome::Run;
+use mailtls::engine::{Judging, Target};
+use mailtls::peers::Fault;
+use mailtls::report::{self, Format, Progress, RenderOptions};
+use mailtls::runner::expect::Expectations;
+use mailtls::runner::reference::{self, REFERENCE_NAME};
+use mailtls::runner::select::{LevelFilter, Selection};
+use mailtls::runner::target::ServerUrl;
+use mailtls::runner::{self, Loaded, RunTarget, load};
+use mailtls::tls::{ClientTls, ClientTrust, load_ca_file};
+use rustls::pki_types::ServerName;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Which server, as whom, and how to trust it.
+#[derive(Debug, Args)]
+pub(crate) struct TargetArgs {
+    /// The server to test: imap://, imaps://, pop3://, pop3s:// or acap://HOST[:PORT]
+    /// (repeatable: e.g. the STARTTLS and the implicit-TLS port of one server). Without
+    /// it, mailtls starts its reference servers on 127.0.0.1 and tests those.
+    #[arg(long, value_name = "URL")]
+    server: Vec<String>,
+    /// The account to log in with, where a scenario logs in.
+    #[arg(long, default_value = "alice")]
+    user: String,
+    /// Its password (visible in `ps`: prefer --password-env).
+    #[arg(long, conflicts_with = "password_env")]
+    password: Option<String>,
+    /// The environment variable that holds the password.
+    #[arg(long, value_name = "VAR")]
+    password_env: Option<String>,
+    /// The name to expect in the server's certificate and to send as SNI (default: the
+    /// URL's host).
+    #[arg(long, value_name = "NAME")]
+    server_name: Option<String>,
+    /// PEM file of the CA(s) to trust (default: the system's trust store).
+    #[arg(long, value_name = "FILE")]
+    ca: Option<PathBuf>,
+    /// Go on when the certificate chain is not trusted (recorded, not fatal).
+    #[arg(long)]
+    insecure: bool,
+    /// What the server is configured to do, as KEY=VALUE (repeatable). Scenarios that
+    /// assume another profile are N/A. Known key: cleartext-auth=refused|allowed
+    /// (default refused: LOGIN/USER/PLAIN only after TLS).
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    server_profile: Vec<(String, String)>,
+    /// The reference servers get this defect (repeatable; see `mailtls list --faults`).
+    /// Shows what a FAIL looks like. Only without --server.
+    #[arg(long, value_name = "FAULT", conflicts_with = "server")]
+    reference_fault: Vec<Fault>,
+    /// How long one read may wait (e.g. 500ms, 5s).
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    timeout: Duration,
+}
+
+/// Which scenarios, and how verdicts are decided.
+#[derive(Debug, Args)]
+pub(crate) struct SelectArgs {
+    /// Only scenarios whose id matches this glob (repeatable), e.g. 'imap.server.starttls.*'.
+    #[arg(long, value_name = "GLOB")]
+    only: Vec<String>,
+    /// Leave out scenarios whose id matches this glob (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    skip: Vec<String>,
+    /// The deepest requirement level to run: MUST (with MUST NOT and SECURITY), SHOULD, MAY.
+    #[arg(long, value_enum, default_value = "MAY")]
+    level: LevelFilter,
+    /// Known failures with reasons (TOML); an expected failure that passes fails the run.
+    #[arg(long, value_name = "FILE")]
+    expect: Option<PathBuf>,
+    /// SHOULD-level breaks fail the run instead of warning.
+    #[arg(long)]
+    strict: bool,
+    /// Scenarios run at once (default: the number of cores).
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+}
+
+/// Where the report goes.
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    /// Report format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// Write the report to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Show passwords and PLAIN blobs in transcripts (masked by default).
+    #[arg(long)]
+    show_secrets: bool,
+    /// Transcripts of passing scenarios too, and timestamps.
+    #[arg(long, short)]
+    verbose: bool,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// `mailtls run`.
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    #[command(flatten)]
+    target: TargetArgs,
+    #[command(flatten)]
+    select: SelectArgs,
+    #[command(flatten)]
+    report: ReportArgs,
+    /// Run the scenarios in this file or directory instead of the built-in ones.
+    #[arg(long, value_name = "PATH")]
+    scenarios: Option<PathBuf>,
+}
+
+/// `mailtls replay`.
+#[derive(Debug, Args)]
+pub(crate) struct ReplayArgs {
+    /// The scenario file (.scn), e.g. one attached to a bug report.
+    file: PathBuf,
+    #[command(flatten)]
+    target: TargetArgs,
+    #[command(flatten)]
+    report: ReportArgs,
+    /// SHOULD-level breaks fail instead of warning.
+    #[arg(long)]
+    strict: bool,
+}
+
+pub(crate) fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let scenarios = match &args.scenarios {
+        Some(path) => load::from_path(path)?,
+        None => load::builtin()?,
+    };
+    let selection = Selection::new(&args.select.only, &args.select.skip, args.select.level)?;
+    let scenarios = selection.apply(scenarios);
+    let expectations = match &args.select.expect {
+        Some(path) => Expectations::load(path)?,
+        None => Expectations::default(),
+    };
+    let known: Vec<String> = match &args.scenarios {
+        Some(path) => load::from_path(path)?,
+        None => load::builtin()?,
+    }
+    .iter()
+    .map(|l| l.scenario.meta.id.clone())
+    .collect();
+    if let Some(id) = expectations.unknown_ids(&known).next() {
+        bail!(
+            "{}: `{id}` is not a scenario id (see `mailtls list`)",
+            display(&args.select.expect)
+        );
+    }
+    execute(
+        &scenarios,
+        &args.target,
+        &args.report,
+        &expectations,
+        args.select.strict,
+        args.select.jobs,
+        out,
+    )
+}
+
+pub(crate) fn replay(args: &ReplayArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let scenarios = load::from_path(&args.file)?;
+    execute(
+        &scenarios,
+        &args.target,
+        &args.report,
+        &Expectations::default(),
+        args.strict,
+        None,
+        out,
+    )
+}
+
+fn display(path: &Option<PathBuf>) -> String {
+    path.as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default()
+}
+
+fn execute(
+    scenarios: &[Loaded],
+    target_args: &TargetArgs,
+    report_args: &ReportArgs,
+    expectations: &Expectations,
+    strict: bool,
+    jobs: Option<usize>,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
+    let password = password(target_args)?;
+    let run = runtime.block_on(async {
+        let started = Instant::now();
+        let (targets, label, _servers) = if target_args.server.is_empty() {
+            let reference =
+                reference::start(&target_args.reference_fault, target_args.timeout, 64 * 1024)
+                    .await?;
+            let label = if target_args.reference_fault.is_empty() {
+                "the built-in reference servers".to_owned()
+            } else {
+                let faults: Vec<&str> =
+                    target_args.reference_fault.iter().map(|f| f.id()).collect();
+                format!("the built-in reference servers with {}", faults.join(", "))
+            };
+            (reference.targets, label, reference.servers)
+        } else {
+            let targets = real_targets(target_args).await?;
+            let label = target_args.server.join(" ");
+            (targets, label, Vec::new())
+        };
+        let server_name = target_args
+            .server_name
+            .clone()
+            .or_else(|| {
+                target_args
+                    .server
+                    .first()
+                    .and_then(|u| ServerUrl::parse(u).ok())
+                    .map(|u| u.host)
+            })
+            .unwrap_or_else(|| REFERENCE_NAME.to_owned());
+        let judging = judging(
+            &target_args.user,
+            &password,
+            &server_name,
+            strict,
+            report_args.show_secrets,
+        );
+        let runnable = scenarios
+            .iter()
+            .filter(|l| {
+                targets.iter().any(|t| {
+                    t.protocol == l.scenario.meta.protocol
+                        && t.target.transport == l.scenario.meta.transport
+                })
+            })
+            .count();
+        let progress = Progress::new(runnable as u64, Progress::should_show(report_args.quiet));
+        let outcomes = runner::run(scenarios, &targets, &judging, jobs, &|o| {
+            progress.inc(&o.id, o.verdict)
+        })
+        .await;
+        progress.finish();
+        Ok::<Run, anyhow::Error>(runner::finish(
+            label,
+            outcomes,
+            expectations,
+            strict,
+            started.elapsed(),
+        ))
+    });
+    let run = match run {
+        Ok(run) => run,
+        Err(e) if e.downcast_ref::<Unreachable>().is_some() => {
+            let _ = writeln!(std::io::stderr(), "mailtls: {e:#}");
+            return Ok(Outcome::Unreachable);
+        }
+        Err(e) => return Err(e),
+    };
+    write_report(&run, report_args, out)?;
+    Ok(if run.is_success() {
+        Outcome::Expected
+    } else {
+        Outcome::Verdict
+    })
+}
+
+fn write_report(run: &Run, args: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    match &args.out {
+        Some(path) => {
+            let mut file = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            let opts = RenderOptions {
+                color: false,
+                verbose: args.verbose,
+            };
+            report::render(run, args.format, &opts, &mut file)?;
+            file.flush()?;
+            // A one-line summary still goes to the terminal.
+            let counts = run.counts();
+            let summary: Vec<String> = counts
+                .iter()
+                .map(|(v, n)| format!("{n} {}", v.label().to_lowercase()))
+                .collect();
+            writeln!(out, "mailtls: {} -> {}", summary.join(", "), path.display())?;
+        }
+        None => {
+            let color = args.format == Format::Text && report::stdout_supports_color();
+            let opts = RenderOptions {
+                color,
+                verbose: args.verbose,
+            };
+            report::render(run, args.format, &opts, out)?;
+        }
+    }
+    Ok(())
+}
+
+/// The target could not be reached at all (exit code 3).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Unreachable(String);
+
+async fn real_targets(args: &TargetArgs) -> anyhow::Result<Vec<RunTarget>> {
+    let trust = match &args.ca {
+        Some(path) => ClientTrust::Ca(load_ca_file(path)?),
+        None => ClientTrust::System,
+    };
+    let tls = ClientTls::new(&trust, args.insecure)?;
+    let mut profile: BTreeMap<String, String> =
+        BTreeMap::from([("cleartext-auth".to_owned(), "refused".to_owned())]);
+    profile.extend(args.server_profile.iter().cloned());
+    let mut targets = Vec::new();
+    for url in &args.server {
+        let parsed = ServerUrl::parse(url)?;
+        let name = args
+            .server_name
+            .clone()
+            .unwrap_or_else(|| parsed.host.clone());
+        let server_name = ServerName::try_from(name.clone())
+            .with_context(|| format!("--server-name `{name}` is not a DNS name or IP address"))?;
+        let mut addrs = tokio::net::lookup_host((parsed.host.as_str(), parsed.port))
+            .await
+            .map_err(|e| Unreachable(format!("{url}: cannot resolve {}: {e}", parsed.host)))?;
+        let addr = addrs
+            .next()
+            .ok_or_else(|| Unreachable(format!("{url}: {} has no address", parsed.host)))?;
+        // One connection first: a target that cannot be reached is exit code 3, not a
+        // page of ERRORs.
+        match tokio::time::timeout(args.timeout, tokio::net::TcpStream::connect(addr)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                return Err(Unreachable(format!("{url}: cannot connect to {addr}: {e}")).into());
+            }
+            Err(_) => {
+                return Err(Unreachable(format!(
+                    "{url}: no answer from {addr} within {:?}",
+                    args.timeout
+                ))
+                .into());
+            }
+        }
+        targets.push(RunTarget {
+            label: parsed.to_string(),
+            protocol: parsed.protocol,
+            target: Target {
+                addr,
+                transport: parsed.transport,
+                server_name,
+                tls: tls.clone(),
+                profile: profile.clone(),
+                timeout: args.timeout,
+                max_line: 64 * 1024,
+            },
+        });
+    }
+    Ok(targets)
+}
+
+fn password(args: &TargetArgs) -> anyhow::Result<String> {
+    if let Some(var) = &args.password_env {
+        return std::env::var(var)
+            .with_context(|| format!("--password-env {var}: the variable is not set"));
+    }
+    Ok(args
+        .password
+        .clone()
+        .unwrap_or_else(|| reference_password(&args.user).to_owned()))
+}
+
+/// The reference servers' password for `user`, so `mailtls run` needs no flags.
+fn reference_password(user: &str) -> &'static str {
+    mailtls::peers::DEFAULT_USERS
+        .iter()
+        .find(|(u, _)| *u == user)
+        .map_or("", |(_, p)| p)
+}
+
+fn judging(
+    user: &str,
+    password: &str,
+    server_name: &str,
+    strict: bool,
+    show_secrets: bool,
+) -> Judging {
+    let mut message = vec![0u8];
+    message.extend_from_slice(user.as_bytes());
+    message.push(0);
+    message.extend_from_slice(password.as_bytes());
+    let plain = base64::engine::general_purpose::STANDARD.encode(&message);
+    let vars = BTreeMap::from([
+        ("user".to_owned(), user.as_bytes().to_vec()),
+        ("password".to_owned(), password.as_bytes().to_vec()),
+        ("plain".to_owned(), plain.as_bytes().to_vec()),
+        ("name".to_owned(), server_name.as_bytes().to_vec()),
+    ]);
+    Judging {
+        strict,
+        show_secrets,
+        vars,
+        secrets: vec![password.as_bytes().to_vec(), plain.into_bytes()],
+    }
+}
+
+fn parse_key_value(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.is_empty() && !v.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err(format!(
+            "`{text}`: expected KEY=VALUE, e.g. cleartext-auth=allowed"
+        )),
+    }
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    let (number, unit) = text.split_at(digits);
+    let value: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}`: expected e.g. 500ms or 5s"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(value)),
+        "s" | "" => Ok(Duration::from_secs(value)),
+        _ => Err(format!("`{text}`: the unit must be ms or s")),
+    }
+}

@@ -1,0 +1,108 @@
+//! The built-in reference servers `mailtls run` starts when no `--server` is given: one
+//! per protocol, transport and profile, on 127.0.0.1, presenting a leaf for
+//! `mail.example.test` signed by a CA minted for this run.
+
+use super::RunTarget;
+use super::target::scheme;
+use crate::certs::{Authority, CertError, LeafSpec};
+use crate::engine::Target;
+use crate::model::{Protocol, Transport};
+use crate::peers::{Fault, RunningServer, ServerOptions, spawn_server};
+use crate::tls::{ClientTls, ClientTrust, TlsError};
+use rustls::pki_types::ServerName;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// The name the reference servers' certificate is issued for.
+pub const REFERENCE_NAME: &str = "mail.example.test";
+
+/// Why the reference servers could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ReferenceError {
+    /// Minting the certificates failed.
+    #[error(transparent)]
+    Cert(#[from] CertError),
+    /// The TLS client configuration failed.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// A listener could not be bound.
+    #[error("starting a reference server on 127.0.0.1: {0}")]
+    Bind(#[from] std::io::Error),
+}
+
+/// Running reference servers and the targets that point at them.
+pub struct Reference {
+    /// Keep them alive while the run lasts; dropping stops them.
+    pub servers: Vec<RunningServer>,
+    /// One target per server.
+    pub targets: Vec<RunTarget>,
+}
+
+/// (protocol, transport, cleartext-auth allowed) of each instance.
+const INSTANCES: &[(Protocol, Transport, bool)] = &[
+    (Protocol::Imap, Transport::Starttls, false),
+    (Protocol::Imap, Transport::Starttls, true),
+    (Protocol::Imap, Transport::Implicit, false),
+    (Protocol::Pop3, Transport::Starttls, false),
+    (Protocol::Pop3, Transport::Starttls, true),
+    (Protocol::Pop3, Transport::Implicit, false),
+    (Protocol::Acap, Transport::Starttls, false),
+    (Protocol::Acap, Transport::Starttls, true),
+];
+
+/// Starts every instance with `faults` switched on (each instance takes those that
+/// apply to it), with the given per-read timeout.
+pub async fn start(
+    faults: &[Fault],
+    timeout: Duration,
+    max_line: usize,
+) -> Result<Reference, ReferenceError> {
+    let ca = Authority::new()?;
+    let leaf = ca.issue(&LeafSpec::for_names(&[REFERENCE_NAME]))?;
+    let server_tls = leaf.server_config()?;
+    let client_tls = ClientTls::new(&ClientTrust::Ca(vec![ca.cert_der().clone()]), false)?;
+    let server_name =
+        ServerName::try_from(REFERENCE_NAME).map_err(|e| TlsError::Config(e.to_string()))?;
+    let mut servers = Vec::new();
+    let mut targets = Vec::new();
+    for &(protocol, transport, cleartext) in INSTANCES {
+        let implicit = transport == Transport::Implicit;
+        let mut opts = ServerOptions::new(protocol, server_tls.clone())
+            .implicit(implicit)
+            .cleartext_login(cleartext);
+        for &fault in faults {
+            if fault.applies_to(protocol, implicit) {
+                opts = opts.with_fault(fault);
+            }
+        }
+        let server = spawn_server(opts).await?;
+        let addr = server.addr();
+        let profile = BTreeMap::from([(
+            "cleartext-auth".to_owned(),
+            if cleartext { "allowed" } else { "refused" }.to_owned(),
+        )]);
+        targets.push(RunTarget {
+            label: format!(
+                "{}://{addr} (reference{})",
+                scheme(protocol, transport),
+                if cleartext {
+                    ", cleartext-auth=allowed"
+                } else {
+                    ""
+                }
+            ),
+            protocol,
+            target: Target {
+                addr,
+                transport,
+                server_name: server_name.clone(),
+                tls: client_tls.clone(),
+                profile,
+                timeout,
+                max_line,
+            },
+        });
+        servers.push(server);
+    }
+    Ok(Reference { servers, targets })
+}
