@@ -21,15 +21,9 @@ mod layers;
 mod model_props;
 // net::Conn and tls::ClientTls over real sockets: STARTTLS in both roles, limits, closes.
 mod net_tls;
-// The reference server and its fault switches, over real sockets.
-mod peers;
 // proptest properties of the PLAIN codecs.
 mod plain_props;
 // proptest properties of the protocol codecs.
 mod proto_props;
-// `report/`: every format of hand-built runs, snapshotted and parsed back.
-mod report;
-// The scenario language: syntax into the AST, error snapshots, parser properties.
-mod scenario_lang;
 // Shared helpers.
 mod support;
