@@ -1,0 +1,323 @@
+//! The reference ACAP server session (RFC 2244 subset, RFC 2595 §5 STARTTLS and §6
+//! PLAIN), sans-IO.
+//!
+//! Commands: NOOP, STARTTLS, `AUTHENTICATE "PLAIN"` (initial response as a quoted string
+//! or literal, or after a `+ ""` challenge; `"*"` cancels), LOGOUT. Anything else is
+//! answered BAD. Commands are parsed with [`crate::proto::acap::CommandReader`].
+//!
+//! After the STARTTLS handshake the server re-issues its greeting, the capabilities
+//! recomputed (no STARTTLS, `(SASL "PLAIN")`), as RFC 2595 §5.1 requires:
+//!
+//! > After the TLS layer is established, the server MUST re-issue an untagged ACAP
+//! > greeting. This is necessary to protect against man-in-the-middle attacks which
+//! > alter the capabilities list prior to STARTTLS.
+//!
+//! The seed texts do not hold §5; the sentence is RFC 2595 §5.1 as the catalogue (§4.3,
+//! `acap.server.starttls.greeting-reissued`) and `proto::acap` quote it.
+
+use super::fault::Fault;
+use super::server::ServerOptions;
+use super::session::{PlainOutcome, Session, Step, awaits_sync_literal, check_plain, leading_tag};
+use crate::proto::acap::{AcapString, Command, CommandBody, CommandReader, Error, Tag};
+use crate::proto::line::Ending;
+
+/// One ACAP server session.
+pub(crate) struct AcapSession<'a> {
+    opts: &'a ServerOptions,
+    reader: CommandReader,
+    /// The authenticated user, if any (RFC 2244 §3: non-authenticated / authenticated).
+    user: Option<String>,
+    /// TLS is active.
+    tls: bool,
+    /// TLS was reached with STARTTLS.
+    upgraded: bool,
+    /// The tag of an AUTHENTICATE waiting for the client's continuation.
+    sasl: Option<String>,
+    /// Stream offset up to which a synchronising literal was already invited.
+    invited: Option<usize>,
+}
+
+fn put(out: &mut Vec<u8>, line: &str) {
+    out.extend_from_slice(line.as_bytes());
+    out.extend_from_slice(b"\r\n");
+}
+
+impl<'a> AcapSession<'a> {
+    /// A session about to greet.
+    pub(crate) fn new(opts: &'a ServerOptions) -> Self {
+        let mut session = Self {
+            opts,
+            reader: CommandReader::with_limits(opts.limits.proto()),
+            user: None,
+            tls: opts.implicit,
+            upgraded: false,
+            sasl: None,
+            invited: None,
+        };
+        if opts.implicit && opts.has(Fault::AuthenticatedByTls) {
+            session.log_in_first_user();
+        }
+        session
+    }
+
+    fn log_in_first_user(&mut self) {
+        self.user = self.opts.users.first().map(|(user, _)| user.clone());
+    }
+
+    fn plain_offered(&self, tls: bool) -> bool {
+        tls || self.opts.cleartext_login || self.opts.has(Fault::PlainInCleartext)
+    }
+
+    /// The greeting line, computed for the current state.
+    fn greeting_line(&self) -> String {
+        let stale = self.upgraded && self.opts.has(Fault::StaleCapabilities);
+        let (tls, authenticated) = if stale {
+            (false, false)
+        } else {
+            (self.tls, self.user.is_some())
+        };
+        let starttls = if tls {
+            self.opts.has(Fault::StarttlsAdvertisedAfterTls)
+        } else {
+            !self.opts.has(Fault::StarttlsNotAdvertised)
+        };
+        let mut line = String::from("* ACAP (IMPLEMENTATION \"mailtls reference\")");
+        if starttls && !authenticated {
+            line.push_str(" (STARTTLS)");
+        }
+        if self.plain_offered(tls) {
+            line.push_str(" (SASL \"PLAIN\")");
+        } else {
+            line.push_str(" (SASL)");
+        }
+        line
+    }
+
+    fn execute(&mut self, command: Command, out: &mut Vec<u8>) -> Step {
+        let tag = command.tag.as_str().to_owned();
+        match command.body {
+            CommandBody::Noop => put(out, &format!("{tag} OK \"NOOP completed\"")),
+            CommandBody::Logout => {
+                put(out, "* BYE \"mailtls reference ACAP server logging out\"");
+                put(out, &format!("{tag} OK \"LOGOUT completed\""));
+                return Step::Close;
+            }
+            CommandBody::Starttls => return self.starttls(&tag, command.ending, out),
+            CommandBody::Authenticate { mechanism, initial } => {
+                self.authenticate(tag, &mechanism, initial.as_ref(), out);
+            }
+            CommandBody::Unknown { .. } => {
+                put(out, &format!("{tag} BAD \"Unknown command\""));
+            }
+        }
+        Step::Continue
+    }
+
+    fn starttls(&mut self, tag: &str, ending: Ending, out: &mut Vec<u8>) -> Step {
+        if self.tls {
+            if self.opts.has(Fault::StarttlsOkWhenTlsActive) {
+                put(out, &format!("{tag} OK \"Begin TLS negotiation now\""));
+            } else {
+                put(out, &format!("{tag} BAD \"TLS is already active\""));
+            }
+            return Step::Continue;
+        }
+        if self.user.is_some() && !self.opts.has(Fault::StarttlsWhenAuthenticated) {
+            // RFC 2595 §5.1: "only valid in non-authenticated state".
+            put(
+                out,
+                &format!("{tag} BAD \"STARTTLS is only valid in the non-authenticated state\""),
+            );
+            return Step::Continue;
+        }
+        put(out, &format!("{tag} OK \"Begin TLS negotiation now\""));
+        if self.opts.has(Fault::DataAfterStarttlsOk) {
+            put(out, "* OK \"TLS negotiation follows\"");
+        }
+        Step::StartTls { ending }
+    }
+
+    fn authenticate(
+        &mut self,
+        tag: String,
+        mechanism: &AcapString,
+        initial: Option<&AcapString>,
+        out: &mut Vec<u8>,
+    ) {
+        if self.user.is_some() {
+            put(out, &format!("{tag} BAD \"Already authenticated\""));
+        } else if !mechanism.as_bytes().eq_ignore_ascii_case(b"PLAIN") {
+            put(out, &format!("{tag} NO \"Unsupported SASL mechanism\""));
+        } else if !self.plain_offered(self.tls) {
+            put(
+                out,
+                &format!(
+                    "{tag} NO (ENCRYPT-NEEDED) \"PLAIN is only available once TLS is active\""
+                ),
+            );
+        } else if let Some(initial) = initial {
+            self.finish_plain(&tag, initial.as_bytes(), out);
+        } else {
+            put(out, "+ \"\"");
+            self.sasl = Some(tag);
+        }
+    }
+
+    fn finish_plain(&mut self, tag: &str, message: &[u8], out: &mut Vec<u8>) {
+        match check_plain(self.opts, message) {
+            PlainOutcome::Success(user) => {
+                put(out, &format!("{tag} OK \"Welcome {user}\""));
+                self.user = Some(user);
+            }
+            PlainOutcome::BadCredentials | PlainOutcome::Malformed => {
+                put(out, &format!("{tag} NO \"Authentication failed\""));
+            }
+            PlainOutcome::TooLong => put(out, &format!("{tag} BAD \"PLAIN field too long\"")),
+        }
+    }
+
+    /// The client's answer to the `+ ""` of AUTHENTICATE: a string, or `*` to cancel.
+    fn sasl_answer(&mut self, tag: &str, out: &mut Vec<u8>) -> Step {
+        match self.reader.next_continuation() {
+            Ok(None) => {
+                self.sasl = Some(tag.to_owned());
+                self.invite_literal(out);
+                Step::NeedInput
+            }
+            Ok(Some(answer)) if answer.as_bytes() != b"*" => {
+                self.finish_plain(tag, answer.as_bytes(), out);
+                Step::Continue
+            }
+            Err(Error::Frame(_)) => line_too_long(out),
+            // `"*"`, or an unquoted `*` (not a string, so a parse error): cancelled.
+            Ok(Some(_)) | Err(_) => {
+                put(out, &format!("{tag} NO \"AUTHENTICATE cancelled\""));
+                Step::Continue
+            }
+        }
+    }
+
+    fn invite_literal(&mut self, out: &mut Vec<u8>) {
+        let end = self.reader.offset() + self.reader.buffered().len();
+        if awaits_sync_literal(self.reader.buffered()) && self.invited != Some(end) {
+            put(out, "+ \"Ready for literal data\"");
+            self.invited = Some(end);
+        }
+    }
+}
+
+fn line_too_long(out: &mut Vec<u8>) -> Step {
+    put(out, "* BYE \"Command line too long\"");
+    Step::Close
+}
+
+impl Session for AcapSession<'_> {
+    fn greeting(&mut self, out: &mut Vec<u8>) {
+        put(out, &self.greeting_line());
+    }
+
+    fn push(&mut self, data: &[u8]) {
+        self.reader.push(data);
+    }
+
+    fn step(&mut self, out: &mut Vec<u8>) -> Step {
+        if let Some(tag) = self.sasl.take() {
+            return self.sasl_answer(&tag, out);
+        }
+        let hint = leading_tag(self.reader.buffered(), |t| Tag::new(t).is_ok());
+        match self.reader.next_command() {
+            Ok(Some(command)) => self.execute(command, out),
+            Ok(None) => {
+                self.invite_literal(out);
+                Step::NeedInput
+            }
+            Err(Error::Frame(_)) => line_too_long(out),
+            Err(Error::UnexpectedArgument {
+                command: "STARTTLS",
+                ..
+            }) if self.opts.has(Fault::StarttlsWithArguments) && hint.is_some() => {
+                let tag = hint.unwrap_or_default();
+                self.starttls(&tag, Ending::Crlf, out)
+            }
+            Err(_) => {
+                let tag = hint.unwrap_or_else(|| "*".to_owned());
+                put(out, &format!("{tag} BAD \"Syntax error\""));
+                Step::Continue
+            }
+        }
+    }
+
+    fn take_buffered(&mut self) -> Vec<u8> {
+        self.reader.take_buffered()
+    }
+
+    fn tls_started(&mut self, out: &mut Vec<u8>) {
+        self.tls = true;
+        self.upgraded = true;
+        if self.opts.has(Fault::AuthenticatedByTls) {
+            self.log_in_first_user();
+        }
+        if !self.opts.has(Fault::AcapNoReissueGreeting) {
+            self.greeting(out);
+        }
+    }
+
+    fn tls_dropped(&mut self) {
+        self.tls = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(session: &mut AcapSession<'_>, input: &[u8]) -> String {
+        let mut out = Vec::new();
+        session.push(input);
+        while session.step(&mut out) == Step::Continue {}
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn greeting_refusal_starttls_and_reissued_greeting() {
+        let opts = ServerOptions::for_tests();
+        let mut session = AcapSession::new(&opts);
+        let mut out = Vec::new();
+        session.greeting(&mut out);
+        assert_eq!(
+            out,
+            b"* ACAP (IMPLEMENTATION \"mailtls reference\") (STARTTLS) (SASL)\r\n"
+        );
+        assert_eq!(
+            run(
+                &mut session,
+                b"a1 AUTHENTICATE \"PLAIN\" {13+}\r\n\0alice\0s3cret\r\na2 STARTTLS\r\n"
+            ),
+            "a1 NO (ENCRYPT-NEEDED) \"PLAIN is only available once TLS is active\"\r\n\
+             a2 OK \"Begin TLS negotiation now\"\r\n"
+        );
+        let mut out = Vec::new();
+        session.tls_started(&mut out);
+        assert_eq!(
+            out,
+            b"* ACAP (IMPLEMENTATION \"mailtls reference\") (SASL \"PLAIN\")\r\n"
+        );
+        assert_eq!(
+            run(
+                &mut session,
+                b"a3 AUTHENTICATE \"PLAIN\"\r\n*\r\na4 AUTHENTICATE \"plain\"\r\n{13}\r\n"
+            ),
+            "+ \"\"\r\na3 NO \"AUTHENTICATE cancelled\"\r\n+ \"\"\r\n+ \"Ready for literal data\"\r\n"
+        );
+        assert_eq!(
+            run(
+                &mut session,
+                b"\0alice\0s3cret\r\na5 STARTTLS\r\na6 LOGOUT\r\n"
+            ),
+            "a4 OK \"Welcome alice\"\r\n\
+             a5 BAD \"TLS is already active\"\r\n\
+             * BYE \"mailtls reference ACAP server logging out\"\r\n\
+             a6 OK \"LOGOUT completed\"\r\n"
+        );
+    }
+}
