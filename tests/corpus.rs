@@ -13,6 +13,7 @@ const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("pop3_response", fuzzing::fuzz_pop3_response),
     ("acap_response", fuzzing::fuzz_acap_response),
     ("starttls_model", fuzzing::fuzz_starttls_model),
+    ("scenario_parse", fuzzing::fuzz_scenario_parse),
 ];
 
 #[test]

@@ -27,5 +27,11 @@ mod peers;
 mod plain_props;
 // proptest properties of the protocol codecs.
 mod proto_props;
+// `report/`: every format of hand-built runs, snapshotted and parsed back.
+mod report;
+// The scenario language: syntax into the AST, error snapshots, parser properties.
+mod scenario_lang;
+// Every built-in scenario passes on the reference servers and fails on its faults.
+mod scenarios;
 // Shared helpers.
 mod support;

@@ -1,0 +1,129 @@
+//! The suite's own proof: every built-in scenario passes against the conformant
+//! reference servers and fails against each deliberately faulty server listed for it in
+//! `CATCHES`. A scenario that cannot fail proves nothing; a fault no scenario notices is
+//! a hole in the suite.
+
+use mailtls::engine::Judging;
+use mailtls::engine::outcome::{Outcome, Verdict};
+use mailtls::peers::Fault;
+use mailtls::runner::reference::{self, REFERENCE_NAME};
+use mailtls::runner::{Loaded, load, run};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+/// Scenario id → the faults that must make it fail (FAIL, or WARN for SHOULD-level).
+const CATCHES: &[(&str, &[&str])] = &[
+    // IMAP over STARTTLS
+    ("imap.server.starttls.capability-advertised", &["starttls-not-advertised"]),
+    ("imap.server.starttls.ok-then-handshake", &["data-after-starttls-ok", "greeting-after-stls"]),
+    ("imap.server.starttls.no-arguments", &["starttls-with-arguments"]),
+    ("imap.server.starttls.pipelined-command-injection", &["executes-pipelined-after-starttls"]),
+    ("imap.server.starttls.injection-capability-probe", &["executes-pipelined-after-starttls"]),
+    ("imap.server.starttls.injection-bare-lf", &["bare-lf-injection"]),
+    ("imap.server.starttls.injection-split-segments", &["executes-plaintext-after-starttls-ok"]),
+    ("imap.server.starttls.rejected-when-authenticated", &["starttls-when-authenticated"]),
+    ("imap.server.starttls.rejected-when-tls-active", &["starttls-ok-when-tls-active"]),
+    ("imap.server.starttls.not-advertised-after-tls", &["starttls-advertised-after-tls", "stale-capabilities"]),
+    ("imap.server.starttls.stays-non-authenticated-after-tls", &["authenticated-by-tls"]),
+    ("imap.server.logindisabled.advertised-cleartext", &["no-logindisabled"]),
+    ("imap.server.logindisabled.login-refused", &["login-despite-logindisabled"]),
+    ("imap.server.logindisabled.absent-after-tls", &["stale-capabilities"]),
+    ("imap.server.plain.not-advertised-cleartext", &["plain-in-cleartext"]),
+    ("imap.server.plain.refused-cleartext", &["plain-in-cleartext"]),
+    ("imap.server.plain.after-tls", &["stale-capabilities"]),
+    ("imap.server.plain.grammar-255", &["short-plain-field-limit"]),
+    ("imap.server.plain.grammar-malformed", &["lax-plain-parser"]),
+    ("imap.server.tls-failure-no-plaintext-fallback", &["plaintext-fallback-on-tls-failure"]),
+    ("imap.server.preauth-only-protected", &["preauth-in-cleartext"]),
+];
+
+fn judging() -> Judging {
+    let (user, password) = mailtls::peers::DEFAULT_USERS[0];
+    let mut message = format!("\0{user}\0{password}").into_bytes();
+    let plain = base64_encode(&message);
+    message.clear();
+    Judging {
+        strict: false,
+        show_secrets: true,
+        vars: BTreeMap::from([
+            ("user".to_owned(), user.as_bytes().to_vec()),
+            ("password".to_owned(), password.as_bytes().to_vec()),
+            ("plain".to_owned(), plain.into_bytes()),
+            ("name".to_owned(), REFERENCE_NAME.as_bytes().to_vec()),
+        ]),
+        secrets: Vec::new(),
+    }
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Runs `scenarios` against the reference servers with `faults` switched on.
+async fn outcomes(scenarios: &[Loaded], faults: &[Fault]) -> Vec<Outcome> {
+    let reference = reference::start(faults, Duration::from_secs(2), 64 * 1024)
+        .await
+        .unwrap();
+    let out = run(scenarios, &reference.targets, &judging(), 16, &|_| {}).await;
+    drop(reference.servers);
+    out
+}
+
+fn explain(o: &Outcome) -> String {
+    let failure = o
+        .failure
+        .as_ref()
+        .map(|f| format!("\n  expected: {}\n  seen: {}", f.expected, f.seen))
+        .unwrap_or_default();
+    format!("{} {}: {}{failure}", o.verdict.label(), o.id, o.message)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_scenario_passes_on_the_reference_and_fails_on_its_faults() {
+    let scenarios = load::builtin().unwrap();
+    let table: BTreeMap<&str, &[&str]> = CATCHES.iter().copied().collect();
+
+    // Every built-in scenario is in the table with at least one fault, and every row
+    // names a real scenario and real faults.
+    let ids: BTreeSet<&str> = scenarios.iter().map(|l| l.scenario.meta.id.as_str()).collect();
+    for l in &scenarios {
+        let id = l.scenario.meta.id.as_str();
+        assert!(
+            table.get(id).is_some_and(|faults| !faults.is_empty()),
+            "{id} ({}) has no fault that proves it can fail: add a row to CATCHES",
+            l.source.file
+        );
+    }
+    for (id, faults) in CATCHES {
+        assert!(ids.contains(id), "CATCHES names an unknown scenario {id}");
+        for fault in *faults {
+            assert!(fault.parse::<Fault>().is_ok(), "{id}: unknown fault {fault}");
+        }
+    }
+
+    // On the conformant reference, everything passes.
+    let mut problems = Vec::new();
+    for o in outcomes(&scenarios, &[]).await {
+        if o.verdict != Verdict::Pass {
+            problems.push(format!("reference: {}", explain(&o)));
+        }
+    }
+
+    // With each fault, the scenarios listed for it fail.
+    let mut by_fault: BTreeMap<&str, Vec<Loaded>> = BTreeMap::new();
+    for l in &scenarios {
+        for fault in table.get(l.scenario.meta.id.as_str()).copied().unwrap_or_default() {
+            by_fault.entry(fault).or_default().push(l.clone());
+        }
+    }
+    for (fault, listed) in &by_fault {
+        let parsed: Fault = fault.parse().unwrap();
+        for o in outcomes(listed, &[parsed]).await {
+            if !matches!(o.verdict, Verdict::Fail | Verdict::Warn) {
+                problems.push(format!("with {fault}: expected a FAIL, got {}", explain(&o)));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
