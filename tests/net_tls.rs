@@ -233,6 +233,7 @@ async fn plaintext_injected_after_the_ok_is_handed_back_not_fed_to_tls() {
     assert_eq!(line(conn.read_line().await.unwrap()), b"A1 OK Begin TLS");
     let summary = conn.upgrade_client(config, name(NAME)).await.unwrap();
     assert_eq!(summary.unconsumed_plaintext, b"* injected\r\n");
+    assert_eq!(summary.unconsumed_entry, Some(2));
     // Nothing of it comes back as if it had been sent inside TLS.
     assert_eq!(line(conn.read_line().await.unwrap()), b"* hello");
     assert_eq!(
@@ -719,6 +720,10 @@ async fn client_role_reports_a_command_pipelined_before_the_client_hello() {
         .await
         .unwrap();
     assert_eq!(summary.unconsumed_plaintext, b"A9 LOGIN a b\r\n");
+    assert!(matches!(
+        &conn.transcript().entries[summary.unconsumed_entry.unwrap()].event,
+        Event::Data { bytes, .. } if bytes.ends_with(b"A9 LOGIN a b\r\n")
+    ));
     assert_eq!(line(conn.read_line().await.unwrap()), b"A2 NOOP");
     conn.write_all(b"A2 OK\r\n").await.unwrap();
     assert_eq!(client.await.unwrap(), b"A2 OK\r\n");
@@ -807,22 +812,37 @@ async fn connecting_accepting_and_handshaking_are_bounded_too() {
 }
 
 #[tokio::test]
-async fn a_server_that_answers_starttls_with_plaintext_fails_the_handshake_with_a_reason() {
+async fn plaintext_where_the_server_hello_belongs_is_recorded_and_handed_back() {
     let ca = Authority::new().unwrap();
     let (listener, addr) = listen().await;
     let server = tokio::spawn(async move {
         let (mut tcp, _) = listener.accept().await.unwrap();
         let mut buf = [0u8; 4096];
-        let _ = tcp.read(&mut buf).await.unwrap();
+        let n = tcp.read(&mut buf).await.unwrap();
+        assert_eq!(buf[0], 0x16, "a ClientHello, {n} octets");
         tcp.write_all(b"* BAD not TLS\r\n").await.unwrap();
         let _ = tcp.read(&mut buf).await;
     });
     let (config, record) = client_config(&ca);
     let mut conn = Conn::connect(addr, opts()).await.unwrap();
     let err = conn.upgrade_client(config, name(NAME)).await.unwrap_err();
-    assert!(matches!(err, NetError::Handshake { .. }), "{err:?}");
+    match &err {
+        NetError::Handshake {
+            reason,
+            unconsumed_plaintext,
+        } => {
+            assert!(!reason.is_empty());
+            assert_eq!(unconsumed_plaintext, b"* BAD not TLS\r\n");
+        }
+        other => panic!("expected a handshake failure, got {other:?}"),
+    }
+    assert!(
+        err.to_string()
+            .ends_with("(15 plaintext octets from the peer were pending)"),
+        "{err}"
+    );
     assert_eq!(record.verdict(), None);
-    assert_eq!(shape(conn.transcript()), ["C", "TLS", "TLS!"]);
+    assert_eq!(shape(conn.transcript()), ["C", "TLS", "<p", "TLS!"]);
     assert!(!conn.is_tls());
     conn.close().await.unwrap();
     server.await.unwrap();

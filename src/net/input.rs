@@ -77,6 +77,11 @@ impl Input {
         &self.buf
     }
 
+    /// The transcript entry that carried the first buffered octet.
+    pub(crate) fn first_entry(&self) -> Option<usize> {
+        (!self.buf.is_empty()).then(|| self.entry_at(self.base))
+    }
+
     /// The transcript entry that carried the octet at stream offset `offset`.
     fn entry_at(&self, offset: u64) -> usize {
         self.chunks
@@ -228,7 +233,9 @@ mod tests {
     #[test]
     fn take_all_hands_over_everything() {
         let mut input = Input::default();
+        assert_eq!(input.first_entry(), None);
         input.push(b"* injected\r\n\x16\x03", 7);
+        assert_eq!(input.first_entry(), Some(7));
         assert_eq!(input.take_all(), b"* injected\r\n\x16\x03");
         input.push(b"x\n", 8);
         assert_eq!(input.take_line(10), line(b"x", Ending::Lf, 8));

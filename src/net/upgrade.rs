@@ -1,20 +1,24 @@
 //! STARTTLS in place: the same TCP connection continues as TLS, with mailtls as the
 //! client (it tests a server) or as the server (it tests a client). Plaintext the peer
 //! sent after its last line and before the handshake is never fed into TLS or dropped:
-//! it is handed back, because RFC 2595 §3.1 and RFC 3207 §4.2 make it a finding.
+//! it is handed back, because RFC 2595 §3.1 and RFC 3207 §4.2 make it a finding. If
+//! plaintext arrives during the handshake instead (where a TLS record belongs), the
+//! handshake fails and the octets rustls choked on are recorded and handed back too.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{CommonState, ProtocolVersion};
+use tokio::net::TcpStream;
 use tokio::time::timeout;
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 use super::conn::{Conn, ConnOptions, tls_text};
 use super::error::NetError;
+use super::prefixed::Prefixed;
 use super::stream::Stream;
-use super::transcript::{Direction, Event};
+use super::transcript::{Direction, Event, Phase};
 
 /// The first octet of a TLS handshake record.
 pub const HANDSHAKE_RECORD: u8 = 0x16;
@@ -30,6 +34,9 @@ pub struct TlsSummary {
     /// handshake (after `OK Begin TLS`, before the ClientHello): a finding when non-empty.
     /// They are in the transcript; they were not fed into TLS.
     pub unconsumed_plaintext: Vec<u8>,
+    /// Index into [`Conn::transcript`]`.entries` of the read that carried the first
+    /// unconsumed octet (the first offending octets of an injection).
+    pub unconsumed_entry: Option<usize>,
     /// The certificates the peer presented (the server's chain in the server role; a
     /// client certificate, if any, in the client role).
     pub peer_certificates: Vec<CertificateDer<'static>>,
@@ -38,7 +45,7 @@ pub struct TlsSummary {
 }
 
 impl TlsSummary {
-    fn of(state: &CommonState, unconsumed_plaintext: Vec<u8>, sni: Option<String>) -> Self {
+    fn of(state: &CommonState, unconsumed: Unconsumed, sni: Option<String>) -> Self {
         let version = match state.protocol_version() {
             Some(ProtocolVersion::TLSv1_2) => "TLSv1.2".to_owned(),
             Some(ProtocolVersion::TLSv1_3) => "TLSv1.3".to_owned(),
@@ -57,7 +64,8 @@ impl TlsSummary {
         Self {
             version,
             cipher_suite,
-            unconsumed_plaintext,
+            unconsumed_plaintext: unconsumed.bytes,
+            unconsumed_entry: unconsumed.entry,
             peer_certificates: state
                 .peer_certificates()
                 .map(<[_]>::to_vec)
@@ -65,6 +73,19 @@ impl TlsSummary {
             sni,
         }
     }
+}
+
+/// Plaintext from the peer that was pending when a handshake began.
+#[derive(Default)]
+struct Unconsumed {
+    bytes: Vec<u8>,
+    entry: Option<usize>,
+}
+
+/// Whether `octet` can start a TLS record (change_cipher_spec, alert, handshake,
+/// application_data).
+fn starts_a_record(octet: u8) -> bool {
+    (0x14..=0x17).contains(&octet)
 }
 
 /// Splits what the server side has buffered at its upgrade into plaintext the client
@@ -100,23 +121,25 @@ impl Conn {
         config: Arc<rustls::ClientConfig>,
         server_name: ServerName<'static>,
     ) -> Result<TlsSummary, NetError> {
-        let plain = self.take_plain()?;
-        let unconsumed = self.input.take_all();
+        let mut plain = self.take_plain()?;
+        let unconsumed = Unconsumed {
+            entry: self.input.first_entry(),
+            bytes: self.input.take_all(),
+        };
         self.record(Event::TlsStarted);
+        plain.start_capture();
         let connect = TlsConnector::from(config)
             .connect(server_name, plain)
             .into_fallible();
         match timeout(self.opts.read_timeout, connect).await {
-            Ok(Ok(tls)) => {
+            Ok(Ok(mut tls)) => {
+                tls.get_mut().0.stop_capture();
                 let summary = TlsSummary::of(tls.get_ref().1, unconsumed, None);
                 self.established(&summary);
                 self.stream = Stream::TlsClient(Box::new(tls));
                 Ok(summary)
             }
-            Ok(Err((e, plain))) => {
-                self.stream = Stream::Plain(plain);
-                Err(self.failed(tls_text(&e).unwrap_or_else(|| e.to_string()), unconsumed))
-            }
+            Ok(Err((e, plain))) => Err(self.failed(&e, plain, unconsumed)),
             Err(_) => Err(self.timed_out(unconsumed)),
         }
     }
@@ -130,28 +153,32 @@ impl Conn {
         config: Arc<rustls::ServerConfig>,
     ) -> Result<TlsSummary, NetError> {
         let mut plain = self.take_plain()?;
-        let (unconsumed, handshake) = split_at_handshake(&self.input.take_all());
+        let entry = self.input.first_entry();
+        let (bytes, handshake) = split_at_handshake(&self.input.take_all());
+        let unconsumed = Unconsumed {
+            entry: entry.filter(|_| !bytes.is_empty()),
+            bytes,
+        };
         plain.set_prefix(handshake);
         self.record(Event::TlsStarted);
+        plain.start_capture();
         let accept = TlsAcceptor::from(config).accept(plain).into_fallible();
         match timeout(self.opts.read_timeout, accept).await {
-            Ok(Ok(tls)) => {
+            Ok(Ok(mut tls)) => {
+                tls.get_mut().0.stop_capture();
                 let sni = tls.get_ref().1.server_name().map(str::to_owned);
                 let summary = TlsSummary::of(tls.get_ref().1, unconsumed, sni);
                 self.established(&summary);
                 self.stream = Stream::TlsServer(Box::new(tls));
                 Ok(summary)
             }
-            Ok(Err((e, plain))) => {
-                self.stream = Stream::Plain(plain);
-                Err(self.failed(tls_text(&e).unwrap_or_else(|| e.to_string()), unconsumed))
-            }
+            Ok(Err((e, plain))) => Err(self.failed(&e, plain, unconsumed)),
             Err(_) => Err(self.timed_out(unconsumed)),
         }
     }
 
     /// Takes the plaintext stream out for the handshake.
-    fn take_plain(&mut self) -> Result<super::prefixed::Prefixed<tokio::net::TcpStream>, NetError> {
+    fn take_plain(&mut self) -> Result<Prefixed<TcpStream>, NetError> {
         match std::mem::take(&mut self.stream) {
             Stream::Plain(plain) => Ok(plain),
             Stream::Gone => Err(NetError::Closed),
@@ -169,20 +196,43 @@ impl Conn {
         });
     }
 
-    fn failed(&mut self, reason: String, unconsumed_plaintext: Vec<u8>) -> NetError {
+    /// The handshake failed and the socket came back: keep it (plaintext again), and if
+    /// what rustls read first cannot start a TLS record, it was plaintext: record it and
+    /// hand it back with the rest.
+    fn failed(
+        &mut self,
+        e: &std::io::Error,
+        mut plain: Prefixed<TcpStream>,
+        mut unconsumed: Unconsumed,
+    ) -> NetError {
+        let raw = plain.stop_capture();
+        self.stream = Stream::Plain(plain);
+        if raw.first().is_some_and(|&octet| !starts_a_record(octet)) {
+            let entry = self.record(Event::Data {
+                direction: Direction::Received,
+                phase: Phase::Plaintext,
+                bytes: raw.clone(),
+            });
+            unconsumed.entry.get_or_insert(entry);
+            unconsumed.bytes.extend_from_slice(&raw);
+        }
+        self.handshake_error(tls_text(e).unwrap_or_else(|| e.to_string()), unconsumed)
+    }
+
+    fn handshake_error(&mut self, reason: String, unconsumed: Unconsumed) -> NetError {
         self.record(Event::TlsFailed {
             reason: reason.clone(),
         });
         NetError::Handshake {
             reason,
-            unconsumed_plaintext,
+            unconsumed_plaintext: unconsumed.bytes,
         }
     }
 
     /// The handshake future (and the socket in it) is gone: the socket was closed.
-    fn timed_out(&mut self, unconsumed_plaintext: Vec<u8>) -> NetError {
+    fn timed_out(&mut self, unconsumed: Unconsumed) -> NetError {
         let reason = format!("no complete handshake within {:?}", self.opts.read_timeout);
-        let err = self.failed(reason, unconsumed_plaintext);
+        let err = self.handshake_error(reason, unconsumed);
         self.record(Event::Closed {
             direction: Direction::Sent,
             how: "FIN".to_owned(),
