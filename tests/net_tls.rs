@@ -847,3 +847,39 @@ async fn plaintext_where_the_server_hello_belongs_is_recorded_and_handed_back() 
     conn.close().await.unwrap();
     server.await.unwrap();
 }
+
+#[tokio::test]
+async fn client_role_sees_a_client_abort_the_handshake_with_its_alert() {
+    let (_ca, leaf) = pki(&[NAME]);
+    let stranger = Authority::new().unwrap();
+    let (listener, addr) = listen().await;
+    let client = tokio::spawn(async move {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(stranger.cert_der().clone()).unwrap();
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        TlsConnector::from(Arc::new(config))
+            .connect(name(NAME), tcp)
+            .await
+            .is_err()
+    });
+    let mut conn = Conn::accept(&listener, opts()).await.unwrap();
+    let err = conn
+        .upgrade_server(leaf.server_config().unwrap())
+        .await
+        .unwrap_err();
+    assert!(client.await.unwrap(), "the client refused the chain");
+    match &err {
+        NetError::Handshake { reason, .. } => {
+            assert!(reason.starts_with("received fatal alert: "), "{reason}");
+        }
+        other => panic!("expected a handshake failure, got {other:?}"),
+    }
+    assert_eq!(shape(conn.transcript()), ["C", "TLS", "TLS!"]);
+}
