@@ -14,27 +14,84 @@ use std::time::Duration;
 /// Scenario id → the faults that must make it fail (FAIL, or WARN for SHOULD-level).
 const CATCHES: &[(&str, &[&str])] = &[
     // IMAP over STARTTLS
-    ("imap.server.starttls.capability-advertised", &["starttls-not-advertised"]),
-    ("imap.server.starttls.ok-then-handshake", &["data-after-starttls-ok", "greeting-after-stls"]),
-    ("imap.server.starttls.no-arguments", &["starttls-with-arguments"]),
-    ("imap.server.starttls.pipelined-command-injection", &["executes-pipelined-after-starttls"]),
-    ("imap.server.starttls.injection-capability-probe", &["executes-pipelined-after-starttls"]),
-    ("imap.server.starttls.injection-bare-lf", &["bare-lf-injection"]),
-    ("imap.server.starttls.injection-split-segments", &["executes-plaintext-after-starttls-ok"]),
-    ("imap.server.starttls.rejected-when-authenticated", &["starttls-when-authenticated"]),
-    ("imap.server.starttls.rejected-when-tls-active", &["starttls-ok-when-tls-active"]),
-    ("imap.server.starttls.not-advertised-after-tls", &["starttls-advertised-after-tls", "stale-capabilities"]),
-    ("imap.server.starttls.stays-non-authenticated-after-tls", &["authenticated-by-tls"]),
-    ("imap.server.logindisabled.advertised-cleartext", &["no-logindisabled"]),
-    ("imap.server.logindisabled.login-refused", &["login-despite-logindisabled"]),
-    ("imap.server.logindisabled.absent-after-tls", &["stale-capabilities"]),
-    ("imap.server.plain.not-advertised-cleartext", &["plain-in-cleartext"]),
-    ("imap.server.plain.refused-cleartext", &["plain-in-cleartext"]),
+    (
+        "imap.server.starttls.capability-advertised",
+        &["starttls-not-advertised"],
+    ),
+    (
+        "imap.server.starttls.ok-then-handshake",
+        &["data-after-starttls-ok", "greeting-after-stls"],
+    ),
+    (
+        "imap.server.starttls.no-arguments",
+        &["starttls-with-arguments"],
+    ),
+    (
+        "imap.server.starttls.pipelined-command-injection",
+        &["executes-pipelined-after-starttls"],
+    ),
+    (
+        "imap.server.starttls.injection-capability-probe",
+        &["executes-pipelined-after-starttls"],
+    ),
+    (
+        "imap.server.starttls.injection-bare-lf",
+        &["bare-lf-injection"],
+    ),
+    (
+        "imap.server.starttls.injection-split-segments",
+        &["executes-plaintext-after-starttls-ok"],
+    ),
+    (
+        "imap.server.starttls.rejected-when-authenticated",
+        &["starttls-when-authenticated"],
+    ),
+    (
+        "imap.server.starttls.rejected-when-tls-active",
+        &["starttls-ok-when-tls-active"],
+    ),
+    (
+        "imap.server.starttls.not-advertised-after-tls",
+        &["starttls-advertised-after-tls", "stale-capabilities"],
+    ),
+    (
+        "imap.server.starttls.stays-non-authenticated-after-tls",
+        &["authenticated-by-tls"],
+    ),
+    (
+        "imap.server.logindisabled.advertised-cleartext",
+        &["no-logindisabled"],
+    ),
+    (
+        "imap.server.logindisabled.login-refused",
+        &["login-despite-logindisabled"],
+    ),
+    (
+        "imap.server.logindisabled.absent-after-tls",
+        &["stale-capabilities"],
+    ),
+    (
+        "imap.server.plain.not-advertised-cleartext",
+        &["plain-in-cleartext"],
+    ),
+    (
+        "imap.server.plain.refused-cleartext",
+        &["plain-in-cleartext"],
+    ),
     ("imap.server.plain.after-tls", &["stale-capabilities"]),
-    ("imap.server.plain.grammar-255", &["short-plain-field-limit"]),
+    (
+        "imap.server.plain.grammar-255",
+        &["short-plain-field-limit"],
+    ),
     ("imap.server.plain.grammar-malformed", &["lax-plain-parser"]),
-    ("imap.server.tls-failure-no-plaintext-fallback", &["plaintext-fallback-on-tls-failure"]),
-    ("imap.server.preauth-only-protected", &["preauth-in-cleartext"]),
+    (
+        "imap.server.tls-failure-no-plaintext-fallback",
+        &["plaintext-fallback-on-tls-failure"],
+    ),
+    (
+        "imap.server.preauth-only-protected",
+        &["preauth-in-cleartext"],
+    ),
 ];
 
 fn judging() -> Judging {
@@ -86,7 +143,10 @@ async fn every_scenario_passes_on_the_reference_and_fails_on_its_faults() {
 
     // Every built-in scenario is in the table with at least one fault, and every row
     // names a real scenario and real faults.
-    let ids: BTreeSet<&str> = scenarios.iter().map(|l| l.scenario.meta.id.as_str()).collect();
+    let ids: BTreeSet<&str> = scenarios
+        .iter()
+        .map(|l| l.scenario.meta.id.as_str())
+        .collect();
     for l in &scenarios {
         let id = l.scenario.meta.id.as_str();
         assert!(
@@ -98,7 +158,10 @@ async fn every_scenario_passes_on_the_reference_and_fails_on_its_faults() {
     for (id, faults) in CATCHES {
         assert!(ids.contains(id), "CATCHES names an unknown scenario {id}");
         for fault in *faults {
-            assert!(fault.parse::<Fault>().is_ok(), "{id}: unknown fault {fault}");
+            assert!(
+                fault.parse::<Fault>().is_ok(),
+                "{id}: unknown fault {fault}"
+            );
         }
     }
 
@@ -113,7 +176,11 @@ async fn every_scenario_passes_on_the_reference_and_fails_on_its_faults() {
     // With each fault, the scenarios listed for it fail.
     let mut by_fault: BTreeMap<&str, Vec<Loaded>> = BTreeMap::new();
     for l in &scenarios {
-        for fault in table.get(l.scenario.meta.id.as_str()).copied().unwrap_or_default() {
+        for fault in table
+            .get(l.scenario.meta.id.as_str())
+            .copied()
+            .unwrap_or_default()
+        {
             by_fault.entry(fault).or_default().push(l.clone());
         }
     }
@@ -121,9 +188,79 @@ async fn every_scenario_passes_on_the_reference_and_fails_on_its_faults() {
         let parsed: Fault = fault.parse().unwrap();
         for o in outcomes(listed, &[parsed]).await {
             if !matches!(o.verdict, Verdict::Fail | Verdict::Warn) {
-                problems.push(format!("with {fault}: expected a FAIL, got {}", explain(&o)));
+                problems.push(format!(
+                    "with {fault}: expected a FAIL, got {}",
+                    explain(&o)
+                ));
             }
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The identity checks judge the certificate under each reading: the verdicts change
+/// with the names the reference servers present.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identity_checks_follow_the_presented_names() {
+    use mailtls::certs::LeafSpec;
+    use mailtls::runner::run_identity_checks;
+    let cases: &[(LeafSpec, [Verdict; 3])] = &[
+        (
+            LeafSpec::for_names(&[REFERENCE_NAME]),
+            [Verdict::Pass, Verdict::Pass, Verdict::Pass],
+        ),
+        (
+            LeafSpec::for_names(&["*.example.test"]),
+            [Verdict::Pass, Verdict::Pass, Verdict::Pass],
+        ),
+        (
+            LeafSpec::for_names(&["other.example.test", "*.test"]),
+            [Verdict::Fail, Verdict::Warn, Verdict::Warn],
+        ),
+        // CN only, no dNSName SAN: RFC 2595 and RFC 6125 fall back to the CN, RFC 9525
+        // never does.
+        (
+            LeafSpec {
+                dns_names: Vec::new(),
+                ip_addresses: Vec::new(),
+                common_name: Some(REFERENCE_NAME.to_owned()),
+            },
+            [Verdict::Pass, Verdict::Pass, Verdict::Warn],
+        ),
+    ];
+    for (spec, [rfc2595, rfc6125, rfc9525]) in cases {
+        let reference = reference::start_with_certificate(&[], spec, Duration::from_secs(2), 4096)
+            .await
+            .unwrap();
+        let outcomes = run_identity_checks(&reference.targets, &judging(), &|_| true).await;
+        let verdict = |id: &str| {
+            outcomes
+                .iter()
+                .find(|o| o.id == id)
+                .map(|o| o.verdict)
+                .unwrap_or_else(|| panic!("no outcome {id}"))
+        };
+        for scheme in ["imap", "imaps", "pop3", "pop3s", "acap"] {
+            assert_eq!(
+                verdict(&format!("{scheme}.server.tls.chain-trusted")),
+                Verdict::Pass,
+                "{spec:?}"
+            );
+            assert_eq!(
+                verdict(&format!("{scheme}.server.identity.rfc2595")),
+                *rfc2595,
+                "{scheme} {spec:?}"
+            );
+            assert_eq!(
+                verdict(&format!("{scheme}.server.identity.rfc6125")),
+                *rfc6125,
+                "{scheme} {spec:?}"
+            );
+            assert_eq!(
+                verdict(&format!("{scheme}.server.identity.rfc9525")),
+                *rfc9525,
+                "{scheme} {spec:?}"
+            );
+        }
+    }
 }

@@ -164,6 +164,7 @@ pub(crate) fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<Outcome
         &expectations,
         args.select.strict,
         args.select.jobs,
+        Some(&selection),
         out,
     )
 }
@@ -176,6 +177,7 @@ pub(crate) fn replay(args: &ReplayArgs, out: &mut dyn Write) -> anyhow::Result<O
         &args.report,
         &Expectations::default(),
         args.strict,
+        None,
         None,
         out,
     )
@@ -194,6 +196,7 @@ fn execute(
     expectations: &Expectations,
     strict: bool,
     jobs: Option<usize>,
+    identity_checks: Option<&Selection>,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -249,11 +252,15 @@ fn execute(
             })
             .count();
         let progress = Progress::new(runnable as u64, Progress::should_show(report_args.quiet));
-        let outcomes = runner::run(scenarios, &targets, &judging, jobs, &|o| {
+        let mut outcomes = runner::run(scenarios, &targets, &judging, jobs, &|o| {
             progress.inc(&o.id, o.verdict)
         })
         .await;
         progress.finish();
+        if let Some(selection) = identity_checks {
+            let keep = |o: &mailtls::engine::outcome::Outcome| selection.includes(&o.id, o.level);
+            outcomes.extend(runner::run_identity_checks(&targets, &judging, &keep).await);
+        }
         Ok::<Run, anyhow::Error>(runner::finish(
             label,
             outcomes,

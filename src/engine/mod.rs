@@ -5,6 +5,7 @@
 //! [`Outcome`] carrying the whole transcript with the TLS boundary recorded.
 
 pub mod caps;
+pub mod identity;
 pub mod outcome;
 mod session;
 

@@ -36,6 +36,19 @@ impl Protocol {
         }
     }
 
+    /// The URL scheme of this protocol over `transport`: `imap`, `imaps`, `pop3`,
+    /// `pop3s`, `acap` (`acaps` for the implicit-TLS ACAP port no RFC defines).
+    pub fn url_scheme(self, transport: Transport) -> &'static str {
+        match (self, transport) {
+            (Self::Imap, Transport::Starttls) => "imap",
+            (Self::Imap, Transport::Implicit) => "imaps",
+            (Self::Pop3, Transport::Starttls) => "pop3",
+            (Self::Pop3, Transport::Implicit) => "pop3s",
+            (Self::Acap, Transport::Starttls) => "acap",
+            (Self::Acap, Transport::Implicit) => "acaps",
+        }
+    }
+
     /// Whether commands carry tags that responses echo (IMAP, ACAP).
     pub fn is_tagged(self) -> bool {
         !matches!(self, Self::Pop3)

@@ -13,7 +13,7 @@ pub mod select;
 pub mod target;
 
 use crate::engine::outcome::{Outcome, Run, Verdict};
-use crate::engine::{Judging, Source, Target, run_scenario};
+use crate::engine::{Judging, Source, Target, identity, run_scenario};
 use crate::model::Protocol;
 use crate::scenario::ast::Scenario;
 use expect::Expectations;
@@ -134,6 +134,31 @@ fn pick_target<'t>(scenario: &Scenario, targets: &'t [RunTarget]) -> Option<&'t 
             .all(|(k, v)| t.target.profile.get(k).is_some_and(|actual| actual == v))
     };
     Some(fitting.find(profile_fits).unwrap_or(first))
+}
+
+/// The server identity and chain checks ([`crate::engine::identity`]) once per protocol
+/// and transport among `targets`, keeping those `keep` selects (by id and level).
+pub async fn run_identity_checks(
+    targets: &[RunTarget],
+    judging: &Judging,
+    keep: &(dyn Fn(&Outcome) -> bool + Sync),
+) -> Vec<Outcome> {
+    let mut done = Vec::new();
+    let mut outcomes = Vec::new();
+    for t in targets {
+        let key = (t.protocol, t.target.transport);
+        if done.contains(&key) {
+            continue;
+        }
+        done.push(key);
+        let reference = t.target.server_name.to_str().into_owned();
+        for outcome in identity::probe(t.protocol, &t.target, &reference, judging).await {
+            if keep(&outcome) {
+                outcomes.push(outcome);
+            }
+        }
+    }
+    outcomes
 }
 
 /// Marks expected failures and collects expected failures that passed.

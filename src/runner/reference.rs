@@ -3,7 +3,6 @@
 //! `mail.example.test` signed by a CA minted for this run.
 
 use super::RunTarget;
-use super::target::scheme;
 use crate::certs::{Authority, CertError, LeafSpec};
 use crate::engine::Target;
 use crate::model::{Protocol, Transport};
@@ -57,8 +56,20 @@ pub async fn start(
     timeout: Duration,
     max_line: usize,
 ) -> Result<Reference, ReferenceError> {
+    let certificate = LeafSpec::for_names(&[REFERENCE_NAME]);
+    start_with_certificate(faults, &certificate, timeout, max_line).await
+}
+
+/// [`start`], with servers that present a leaf made from `certificate` (names that do
+/// or do not cover [`REFERENCE_NAME`]: what the identity checks judge).
+pub async fn start_with_certificate(
+    faults: &[Fault],
+    certificate: &LeafSpec,
+    timeout: Duration,
+    max_line: usize,
+) -> Result<Reference, ReferenceError> {
     let ca = Authority::new()?;
-    let leaf = ca.issue(&LeafSpec::for_names(&[REFERENCE_NAME]))?;
+    let leaf = ca.issue(certificate)?;
     let server_tls = leaf.server_config()?;
     let client_tls = ClientTls::new(&ClientTrust::Ca(vec![ca.cert_der().clone()]), false)?;
     let server_name =
@@ -84,7 +95,7 @@ pub async fn start(
         targets.push(RunTarget {
             label: format!(
                 "{}://{addr} (reference{})",
-                scheme(protocol, transport),
+                protocol.url_scheme(transport),
                 if cleartext {
                     ", cleartext-auth=allowed"
                 } else {

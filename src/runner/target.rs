@@ -94,19 +94,7 @@ impl ServerUrl {
 
     /// The scheme for this protocol and transport.
     pub fn scheme(&self) -> &'static str {
-        scheme(self.protocol, self.transport)
-    }
-}
-
-/// `imap`, `imaps`, `pop3`, `pop3s`, `acap` (ACAP has no implicit-TLS port; `acaps`).
-pub fn scheme(protocol: Protocol, transport: Transport) -> &'static str {
-    match (protocol, transport) {
-        (Protocol::Imap, Transport::Starttls) => "imap",
-        (Protocol::Imap, Transport::Implicit) => "imaps",
-        (Protocol::Pop3, Transport::Starttls) => "pop3",
-        (Protocol::Pop3, Transport::Implicit) => "pop3s",
-        (Protocol::Acap, Transport::Starttls) => "acap",
-        (Protocol::Acap, Transport::Implicit) => "acaps",
+        self.protocol.url_scheme(self.transport)
     }
 }
 
