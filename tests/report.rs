@@ -5,7 +5,9 @@ use mailtls::engine::outcome::{Failure, Outcome, Run, StepRef, Verdict};
 use mailtls::model::{Level, Party, Protocol};
 use mailtls::net::transcript::{Direction, Event, Phase, Transcript};
 use mailtls::report::transcript::{TranscriptOptions, render_transcript};
-use mailtls::report::{Format, Progress, RenderOptions, escape_lossless, render, unescape};
+use mailtls::report::{
+    Format, Progress, RenderOptions, escape_lossless, render, summary_line, unescape,
+};
 use mailtls::scenario::ast::Clause;
 use proptest::prelude::*;
 use quick_xml::events::Event as XmlEvent;
@@ -567,6 +569,18 @@ fn text_report_verbose() {
 #[test]
 fn text_report_client_role() {
     insta::assert_snapshot!(rendered(&client_run(), Format::Text, plain()));
+}
+
+#[test]
+fn the_summary_line_ends_the_text_report() {
+    for run in [server_run(), client_run(), clean_run()] {
+        let text = rendered(&run, Format::Text, plain());
+        assert_eq!(text.lines().last(), Some(summary_line(&run).as_str()));
+    }
+    assert_eq!(
+        summary_line(&clean_run()),
+        "mailtls: 2 passed, 0 failed, 0 warned, 1 n/a, 0 errors in 0.25 s (target reference)"
+    );
 }
 
 #[test]

@@ -10,7 +10,7 @@ use super::json::{party_name, protocol_name};
 use super::summary::{Tally, seconds};
 use super::transcript;
 use crate::engine::outcome::{Outcome, Run, Verdict, level_label};
-use crate::model::Party;
+use crate::model::{Party, Protocol};
 use std::io::{self, Write};
 
 /// Writes the Markdown report.
@@ -180,12 +180,7 @@ fn reproduce(run: &Run, outcome: &Outcome) -> String {
         None => words.push("run".to_owned()),
     }
     match outcome.role {
-        // `reference` is the built-in peer: `mailtls run` uses it when no target is given.
-        Party::Server if run.target == "reference" => {}
-        Party::Server => {
-            words.push("--server".to_owned());
-            words.push(shell_quote(&run.target));
-        }
+        Party::Server => words.extend(server_args(&run.target, outcome.protocol)),
         Party::Client => {
             words.push("--client".to_owned());
             words.push(protocol_name(outcome.protocol).to_owned());
@@ -203,6 +198,43 @@ fn reproduce(run: &Run, outcome: &Outcome) -> String {
         words.push("--strict".to_owned());
     }
     sanitize(&words.join(" ")).into_owned()
+}
+
+/// The target options of `mailtls run` for a server-role finding. The target is a list
+/// of URLs (`imap://h:143 imaps://h:993`): those of the finding's protocol are kept.
+/// Anything else names the built-in reference servers, which `mailtls run` starts when
+/// no `--server` is given (`... with FAULT, FAULT` adds `--reference-fault` options).
+fn server_args(target: &str, protocol: Protocol) -> Vec<String> {
+    let urls: Vec<&str> = target
+        .split_whitespace()
+        .filter(|w| w.contains("://"))
+        .collect();
+    if urls.is_empty() {
+        let faults: Vec<&str> = target
+            .split_once(" with ")
+            .map(|(_, faults)| faults.split(',').map(str::trim).collect())
+            .unwrap_or_default();
+        return faults
+            .into_iter()
+            .filter(|f| !f.is_empty())
+            .flat_map(|f| ["--reference-fault".to_owned(), shell_quote(f)])
+            .collect();
+    }
+    let scheme = protocol_name(protocol);
+    let fits = |url: &&str| {
+        url.split_once("://").is_some_and(|(s, _)| {
+            s.eq_ignore_ascii_case(scheme) || s.eq_ignore_ascii_case(&format!("{scheme}s"))
+        })
+    };
+    let chosen: Vec<&str> = if urls.iter().any(fits) {
+        urls.into_iter().filter(fits).collect()
+    } else {
+        urls
+    };
+    chosen
+        .into_iter()
+        .flat_map(|url| ["--server".to_owned(), shell_quote(url)])
+        .collect()
 }
 
 /// A word for a POSIX shell: as is when it holds only safe characters, else in single
@@ -286,6 +318,32 @@ mod tests {
     fn shell_words_are_quoted_only_when_needed() {
         assert_eq!(shell_quote("imap://127.0.0.1:143"), "imap://127.0.0.1:143");
         assert_eq!(shell_quote("curl -s 'x'"), "'curl -s '\\''x'\\'''");
+    }
+
+    #[test]
+    fn server_options_follow_the_finding_s_protocol() {
+        let both = "imap://h:143 imaps://h:993 pop3://h:110";
+        assert_eq!(
+            server_args(both, Protocol::Imap),
+            ["--server", "imap://h:143", "--server", "imaps://h:993"]
+        );
+        assert_eq!(
+            server_args(both, Protocol::Pop3),
+            ["--server", "pop3://h:110"]
+        );
+        assert!(server_args("the built-in reference servers", Protocol::Imap).is_empty());
+        assert_eq!(
+            server_args(
+                "the built-in reference servers with executes-pipelined, stale-caps",
+                Protocol::Imap
+            ),
+            [
+                "--reference-fault",
+                "executes-pipelined",
+                "--reference-fault",
+                "stale-caps"
+            ]
+        );
     }
 
     #[test]

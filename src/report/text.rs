@@ -193,15 +193,20 @@ fn unexpected_passes(run: &Run, palette: Palette, s: &mut String) {
     s.push('\n');
 }
 
-/// `mailtls: 41 passed, ... in 1.23 s (target imap://127.0.0.1:143)`.
-fn summary(run: &Run, palette: Palette, s: &mut String) {
+/// `mailtls: 41 passed, ... in 1.23 s (target imap://127.0.0.1:143)`, uncoloured.
+pub(crate) fn summary_line(run: &Run) -> String {
     let strict = if run.strict { ", strict" } else { "" };
-    let line = format!(
+    format!(
         "mailtls: {} in {} (target {}{strict})",
         Tally::of(run).sentence(),
         seconds(run.duration),
         sanitize(&run.target),
-    );
+    )
+}
+
+/// The summary line, green when the run is as expected, red otherwise.
+fn summary(run: &Run, palette: Palette, s: &mut String) {
+    let line = summary_line(run);
     let role = if run.is_success() {
         Role::Pass
     } else {
