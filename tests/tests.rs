@@ -31,6 +31,8 @@ mod proto_props;
 mod report;
 // The scenario language: syntax into the AST, error snapshots, parser properties.
 mod scenario_lang;
+// `mailtls run`, `replay` and `list`: exit codes, formats, expectations.
+mod run_cli;
 // Every built-in scenario passes on the reference servers and fails on its faults.
 mod scenarios;
 // Shared helpers.
