@@ -6,7 +6,8 @@ use anyhow::{Context, bail};
 use base64::Engine as _;
 use clap::Args;
 use mailtls::engine::outcome::Run;
-use mailtls::engine::{Judging, Target};
+use mailtls::engine::{Judging, Target, identity};
+use mailtls::model::{Protocol, Transport};
 use mailtls::peers::Fault;
 use mailtls::report::{self, Format, Progress, RenderOptions};
 use mailtls::runner::expect::Expectations;
@@ -134,53 +135,48 @@ pub(crate) struct ReplayArgs {
 }
 
 pub(crate) fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let scenarios = match &args.scenarios {
+    let all = match &args.scenarios {
         Some(path) => load::from_path(path)?,
         None => load::builtin()?,
     };
-    let selection = Selection::new(&args.select.only, &args.select.skip, args.select.level)?;
-    let scenarios = selection.apply(scenarios);
     let expectations = match &args.select.expect {
         Some(path) => Expectations::load(path)?,
         None => Expectations::default(),
     };
-    let known: Vec<String> = match &args.scenarios {
-        Some(path) => load::from_path(path)?,
-        None => load::builtin()?,
+    let mut known: Vec<String> = all.iter().map(|l| l.scenario.meta.id.clone()).collect();
+    for protocol in Protocol::ALL {
+        for transport in [Transport::Starttls, Transport::Implicit] {
+            known.extend(identity::check_ids(protocol, transport));
+        }
     }
-    .iter()
-    .map(|l| l.scenario.meta.id.clone())
-    .collect();
     if let Some(id) = expectations.unknown_ids(&known).next() {
         bail!(
             "{}: `{id}` is not a scenario id (see `mailtls list`)",
             display(&args.select.expect)
         );
     }
-    execute(
-        &scenarios,
-        &args.target,
-        &args.report,
-        &expectations,
-        args.select.strict,
-        args.select.jobs,
-        Some(&selection),
-        out,
-    )
+    let selection = Selection::new(&args.select.only, &args.select.skip, args.select.level)?;
+    let scenarios = selection.apply(all);
+    let plan = Plan {
+        scenarios: &scenarios,
+        expectations: &expectations,
+        strict: args.select.strict,
+        jobs: args.select.jobs,
+        identity_checks: Some(&selection),
+    };
+    execute(&plan, &args.target, &args.report, out)
 }
 
 pub(crate) fn replay(args: &ReplayArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let scenarios = load::from_path(&args.file)?;
-    execute(
-        &scenarios,
-        &args.target,
-        &args.report,
-        &Expectations::default(),
-        args.strict,
-        None,
-        None,
-        out,
-    )
+    let plan = Plan {
+        scenarios: &scenarios,
+        expectations: &Expectations::default(),
+        strict: args.strict,
+        jobs: None,
+        identity_checks: None,
+    };
+    execute(&plan, &args.target, &args.report, out)
 }
 
 fn display(path: &Option<PathBuf>) -> String {
@@ -189,16 +185,29 @@ fn display(path: &Option<PathBuf>) -> String {
         .unwrap_or_default()
 }
 
-fn execute(
-    scenarios: &[Loaded],
-    target_args: &TargetArgs,
-    report_args: &ReportArgs,
-    expectations: &Expectations,
+/// What one `run` or `replay` does, beyond the target and report options.
+struct Plan<'a> {
+    scenarios: &'a [Loaded],
+    expectations: &'a Expectations,
     strict: bool,
     jobs: Option<usize>,
-    identity_checks: Option<&Selection>,
+    /// Run the identity and chain checks too, filtered by this selection.
+    identity_checks: Option<&'a Selection>,
+}
+
+fn execute(
+    plan: &Plan<'_>,
+    target_args: &TargetArgs,
+    report_args: &ReportArgs,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
+    let Plan {
+        scenarios,
+        expectations,
+        strict,
+        jobs,
+        identity_checks,
+    } = *plan;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -229,7 +229,7 @@ async fn start_tls(
     let fail = |why: String| (None, why);
     if target.transport == Transport::Starttls {
         expect_line(conn, |_| true).await.map_err(fail)?;
-        let (command, done): (&[u8], fn(&[u8]) -> bool) = match protocol {
+        let (command, done): (&[u8], LineTest) = match protocol {
             Protocol::Pop3 => (b"STLS\r\n", |l| {
                 l.starts_with(b"+OK") || l.starts_with(b"-ERR")
             }),
@@ -259,6 +259,9 @@ async fn start_tls(
         Err(e) => Err((Some(record), format!("the TLS handshake failed: {e}"))),
     }
 }
+
+/// Whether a line is the answer a step waits for.
+type LineTest = fn(&[u8]) -> bool;
 
 /// Reads lines until one satisfies `done`; returns it.
 async fn expect_line(conn: &mut Conn, done: impl Fn(&[u8]) -> bool) -> Result<Vec<u8>, String> {
