@@ -27,7 +27,9 @@ use tokio_rustls::client::TlsStream;
 /// How long a test waits for something that must come.
 const WAIT: Duration = Duration::from_secs(2);
 /// How long a test listens for something that must not come.
-const QUIET: Duration = Duration::from_millis(150);
+const QUIET: Duration = Duration::from_millis(100);
+/// Once data came, how long without more ends a listen.
+const SETTLE: Duration = Duration::from_millis(30);
 
 struct Pki {
     server: Arc<rustls::ServerConfig>,
@@ -182,11 +184,18 @@ impl Client {
     }
 
     /// Everything that arrives within `within` (and was buffered), lossily as text.
+    /// Stops early at the end of the stream, or once data came and then
+    /// [`SETTLE`] passed without more: silence costs the whole window, data does not.
     async fn quiet(&mut self, within: Duration) -> String {
         let deadline = tokio::time::Instant::now() + within;
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            if left.is_zero() || !matches!(self.fill(left).await, Ok(n) if n > 0) {
+            let wait = if self.buf.is_empty() {
+                left
+            } else {
+                left.min(SETTLE)
+            };
+            if wait.is_zero() || !matches!(self.fill(wait).await, Ok(n) if n > 0) {
                 break;
             }
         }
@@ -758,6 +767,7 @@ async fn observe(fault: Fault, on: bool) -> Symptoms {
         }
         Fault::ExecutesPlaintextAfterStarttlsOk => {
             for p in Protocol::ALL {
+                // A second segment, sent after the OK was read: deterministic.
                 let server = serve(with(opts(p))).await;
                 let (mut c, _) = greeted(&server).await;
                 let d = dialect(p);
@@ -767,9 +777,14 @@ async fn observe(fault: Fault, on: bool) -> Symptoms {
                 let executed = c.handshake().await.is_ok() && probe_answered(&mut c, p).await;
                 symptom(
                     &mut s,
-                    format!("{p}: plaintext after the OK executed inside TLS"),
+                    format!("{p}: plaintext after the OK executed"),
                     executed,
                 );
+                // The same write as STARTTLS: what a race may turn the split into.
+                let (mut c, _) = greeted(&server).await;
+                upgrade_with(&mut c, p, "\r\n", &format!("{}\r\n", d.probe)).await;
+                let executed = probe_answered(&mut c, p).await;
+                symptom(&mut s, format!("{p}: pipelined probe executed"), executed);
             }
         }
         Fault::PlaintextFallbackOnTlsFailure => {

@@ -67,9 +67,11 @@ pub enum Fault {
     StarttlsNotAdvertised,
     /// POP3 accepts USER/PASS in cleartext (without advertising USER).
     UserPassInCleartext,
-    /// Plaintext that arrives after the STARTTLS OK and before the ClientHello is kept
-    /// and executed inside TLS (CVE-2022-28220 concurrency class); bytes already
-    /// buffered with the STARTTLS line are still discarded.
+    /// All plaintext that precedes the ClientHello is executed inside TLS: what was
+    /// pipelined with STARTTLS and what arrives after its OK in a later segment
+    /// (CVE-2022-28220 concurrency class). Unlike
+    /// [`Fault::ExecutesPipelinedAfterStarttls`] it does not depend on how the client's
+    /// segments were coalesced, so the split-segment scenarios fail deterministically.
     ExecutesPlaintextAfterStarttlsOk,
     /// When the client answers the STARTTLS OK with plaintext instead of a ClientHello,
     /// the session goes on in plaintext.
@@ -358,7 +360,7 @@ impl Fault {
             ),
             Self::ExecutesPlaintextAfterStarttlsOk => row(
                 "executes-plaintext-after-starttls-ok",
-                "plaintext arriving after the STARTTLS OK, before the ClientHello, is executed inside TLS (CVE-2022-28220 class)",
+                "all plaintext before the ClientHello, pipelined or sent after the STARTTLS OK, is executed inside TLS (CVE-2022-28220 class)",
                 &[
                     "imap.server.starttls.injection-split-segments",
                     "pop3.server.stls.injection-split-segments",

@@ -212,10 +212,11 @@ where
     ///
     /// Conformant: `pending` is discarded and the handshake starts with the next octet
     /// from the client. The faults that change this, and only they, are decided here:
-    /// [`Fault::ExecutesPipelinedAfterStarttls`] and [`Fault::BareLfInjection`] keep
-    /// `pending`; [`Fault::ExecutesPlaintextAfterStarttlsOk`] keeps plaintext lines that
-    /// arrive before the ClientHello; [`Fault::PlaintextFallbackOnTlsFailure`] carries on
-    /// in plaintext when no ClientHello comes.
+    /// [`Fault::ExecutesPipelinedAfterStarttls`] and [`Fault::BareLfInjection`] (after a
+    /// bare LF only) keep `pending`; [`Fault::ExecutesPlaintextAfterStarttlsOk`] keeps it
+    /// and the plaintext lines that arrive before the ClientHello;
+    /// [`Fault::PlaintextFallbackOnTlsFailure`] carries on in plaintext when no
+    /// ClientHello comes.
     pub(crate) async fn start_tls(
         &mut self,
         opts: &ServerOptions,
@@ -223,6 +224,7 @@ where
         ending: Ending,
     ) -> io::Result<Upgrade> {
         let keep = opts.has(Fault::ExecutesPipelinedAfterStarttls)
+            || opts.has(Fault::ExecutesPlaintextAfterStarttlsOk)
             || (opts.has(Fault::BareLfInjection) && ending.is_bare_lf());
         let mut replay = if keep { pending } else { Vec::new() };
         let sniff = opts.has(Fault::ExecutesPlaintextAfterStarttlsOk)

@@ -3,7 +3,7 @@
 //!
 //! Commands: CAPA, STLS, USER/PASS, AUTH PLAIN (with an initial response or after a `+`
 //! continuation, `*` to cancel; bare AUTH lists the mechanisms), STAT, LIST, UIDL, RETR,
-//! TOP, DELE, RSET, NOOP, QUIT, over one message ([`MESSAGE`](super::MESSAGE)). Commands
+//! TOP, DELE, RSET, NOOP, QUIT, over one message ([`MESSAGE`]). Commands
 //! are parsed with [`crate::proto::pop3::CommandReader`]; multi-line answers are
 //! byte-stuffed by [`crate::proto::pop3::MultiLine`].
 

@@ -232,4 +232,115 @@ mod tests {
         assert_eq!(leading_tag(b" A1 STARTTLS\r\n", valid), None);
         assert_eq!(leading_tag(b"NOOP\r\n", valid), None);
     }
+
+    /// Every session, under any set of faults and any byte stream cut anywhere, answers
+    /// without panicking and never loops: each step either consumes input or stops.
+    mod hostile {
+        use super::super::{Session, Step};
+        use crate::model::Protocol;
+        use crate::peers::acap::AcapSession;
+        use crate::peers::fault::Fault;
+        use crate::peers::imap::ImapSession;
+        use crate::peers::pop3::Pop3Session;
+        use crate::peers::server::ServerOptions;
+        use proptest::prelude::*;
+        use std::sync::OnceLock;
+
+        const PIECES: &[&[u8]] = &[
+            b"A1 ",
+            b"a1 ",
+            b"STARTTLS",
+            b"STLS",
+            b"CAPABILITY",
+            b"CAPA",
+            b"NOOP",
+            b"LOGOUT",
+            b"QUIT",
+            b"LOGIN alice s3cret",
+            b"AUTHENTICATE PLAIN",
+            b"AUTHENTICATE \"PLAIN\"",
+            b"AUTH PLAIN",
+            b"AGFsaWNlAHMzY3JldA==",
+            b"USER alice",
+            b"PASS s3cret",
+            b"STAT",
+            b"RETR 1",
+            b"TOP 1 3",
+            b"LIST",
+            b"UIDL",
+            b"DELE 1",
+            b"SELECT INBOX",
+            b"{5}\r\n",
+            b"{13+}\r\n",
+            b"\0alice\0s3cret",
+            b"*",
+            b"=",
+            b" ",
+            b"\r\n",
+            b"\n",
+            b"\r",
+            b"\0",
+        ];
+
+        fn piece() -> impl Strategy<Value = Vec<u8>> {
+            prop_oneof![
+                3 => proptest::sample::select(PIECES).prop_map(<[u8]>::to_vec),
+                1 => proptest::collection::vec(any::<u8>(), 0..16),
+            ]
+        }
+
+        fn base() -> &'static ServerOptions {
+            static BASE: OnceLock<ServerOptions> = OnceLock::new();
+            BASE.get_or_init(ServerOptions::for_tests)
+        }
+
+        fn drive(session: &mut dyn Session, chunks: &[Vec<u8>]) -> Result<(), TestCaseError> {
+            let mut out = Vec::new();
+            session.greeting(&mut out);
+            for chunk in chunks {
+                session.push(chunk);
+                let mut steps = 0;
+                loop {
+                    steps += 1;
+                    prop_assert!(steps < 10_000, "a step loop did not stop");
+                    match session.step(&mut out) {
+                        Step::Continue => {}
+                        Step::NeedInput => break,
+                        Step::StartTls { .. } => {
+                            let _ = session.take_buffered();
+                            session.tls_started(&mut out);
+                        }
+                        Step::Close => return Ok(()),
+                    }
+                }
+                prop_assert!(out.len() < 1 << 20, "unbounded output");
+                out.clear();
+            }
+            session.tls_dropped();
+            Ok(())
+        }
+
+        proptest! {
+            #[test]
+            fn sessions_survive_any_input(
+                protocol in proptest::sample::select(Protocol::ALL.to_vec()),
+                implicit in any::<bool>(),
+                cleartext in any::<bool>(),
+                faults in proptest::sample::subsequence(Fault::ALL.to_vec(), 0..4),
+                chunks in proptest::collection::vec(
+                    proptest::collection::vec(piece(), 0..8).prop_map(|p| p.concat()),
+                    0..12,
+                ),
+            ) {
+                let mut opts = base().clone().implicit(implicit).cleartext_login(cleartext);
+                opts.faults.extend(faults);
+                opts.protocol = protocol;
+                match protocol {
+                    Protocol::Imap => drive(&mut ImapSession::new(&opts), &chunks)?,
+                    Protocol::Pop3 => drive(&mut Pop3Session::new(&opts), &chunks)?,
+                    Protocol::Acap => drive(&mut AcapSession::new(&opts), &chunks)?,
+                }
+            }
+        }
+    }
 }
