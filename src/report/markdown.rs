@@ -137,7 +137,7 @@ fn section(run: &Run, outcome: &Outcome, opts: &RenderOptions, s: &mut String) {
         s.push('\n');
         s.push_str(&format!(
             "- **Expected:** {}\n",
-            code(&sanitize(&failure.expected))
+            words_or_code(&failure.expected)
         ));
         s.push_str(&format!("- **Seen:** {}\n", code(&sanitize(&failure.seen))));
         if let Some(step) = &failure.step {
@@ -283,6 +283,21 @@ fn capitalised(text: &str) -> String {
     }
 }
 
+/// Text that may already quote patterns in backticks (`` no line matching `X1 {*}` ``):
+/// kept as prose with its code spans when the backticks pair up, else one code span.
+fn words_or_code(text: &str) -> String {
+    let text = sanitize(text);
+    let parts: Vec<&str> = text.split('`').collect();
+    if parts.len() < 3 || parts.len() % 2 == 0 {
+        return code(&text);
+    }
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, part)| if i % 2 == 0 { prose(part) } else { code(part) })
+        .collect()
+}
+
 /// An inline code span that survives backticks in `text`.
 fn code(text: &str) -> String {
     let longest = longest_run(text, '`');
@@ -344,6 +359,16 @@ mod tests {
                 "stale-caps"
             ]
         );
+    }
+
+    #[test]
+    fn quoted_patterns_stay_code_spans() {
+        assert_eq!(
+            words_or_code("no line matching `X1 {*}`"),
+            "no line matching `X1 {*}`"
+        );
+        assert_eq!(words_or_code("a*b"), "`a*b`");
+        assert_eq!(words_or_code("odd ` tick"), "``odd ` tick``");
     }
 
     #[test]

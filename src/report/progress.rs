@@ -2,7 +2,7 @@
 //! terminal: CI logs and pipes stay clean.
 //!
 //! ```text
-//! [00:00:07] ███████████░░░░░░░░░  23/41  2 failed  imap.server.starttls.ok-then-handshake
+//! [00:00:07] ███████████░░░░░░░░░░░░░  23/41  2 failed  imap.server.starttls.ok-then-handshake
 //! ```
 
 use crate::engine::outcome::Verdict;
@@ -11,7 +11,7 @@ use std::io::IsTerminal;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The bar's layout: elapsed time, bar, position, failures so far, last scenario.
-const TEMPLATE: &str = "[{elapsed_precise}] {wide_bar} {pos}/{len}  {msg}";
+const TEMPLATE: &str = "[{elapsed_precise}] {bar:24} {pos}/{len}  {wide_msg}";
 
 /// Progress of a run, shared by the workers that run scenarios (`&self` methods).
 #[derive(Debug)]
