@@ -224,6 +224,7 @@ async fn identity_checks_follow_the_presented_names() {
                 dns_names: Vec::new(),
                 ip_addresses: Vec::new(),
                 common_name: Some(REFERENCE_NAME.to_owned()),
+                validity: None,
             },
             [Verdict::Pass, Verdict::Pass, Verdict::Warn],
         ),

@@ -1,7 +1,9 @@
 //! Test certificates minted per run, in memory, with rcgen: a test CA and leaf
 //! certificates it signs. The reference peers present them; the harness's TLS client
-//! trusts the CA. (The client role's leaf profiles — wrong name, expired, ... — build on
-//! [`Authority::issue`].)
+//! trusts the CA. [`profiles`] holds the leaf profiles the client role presents (wrong
+//! name, wildcards, expired, unknown CA, ...).
+
+pub mod profiles;
 
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
@@ -51,6 +53,9 @@ pub struct LeafSpec {
     pub ip_addresses: Vec<IpAddr>,
     /// The subject common name, if any.
     pub common_name: Option<String>,
+    /// Validity as (not before, not after) calendar dates `(year, month, day)`; rcgen's
+    /// default (1975 to 4096) when `None`.
+    pub validity: Option<((i32, u8, u8), (i32, u8, u8))>,
 }
 
 impl LeafSpec {
@@ -60,6 +65,7 @@ impl LeafSpec {
             dns_names: names.iter().map(|n| (*n).to_owned()).collect(),
             ip_addresses: Vec::new(),
             common_name: names.first().map(|n| (*n).to_owned()),
+            validity: None,
         }
     }
 }
@@ -101,27 +107,7 @@ impl Authority {
 
     /// Signs a leaf certificate for a TLS server.
     pub fn issue(&self, spec: &LeafSpec) -> Result<Leaf, CertError> {
-        let mut params = CertificateParams::new(Vec::<String>::new())?;
-        for name in &spec.dns_names {
-            params
-                .subject_alt_names
-                .push(SanType::DnsName(name.clone().try_into()?));
-        }
-        for ip in &spec.ip_addresses {
-            params.subject_alt_names.push(SanType::IpAddress(*ip));
-        }
-        if let Some(cn) = &spec.common_name {
-            params
-                .distinguished_name
-                .push(DnType::CommonName, cn.as_str());
-        }
-        params.is_ca = IsCa::ExplicitNoCa;
-        params.key_usages = vec![
-            KeyUsagePurpose::DigitalSignature,
-            KeyUsagePurpose::KeyEncipherment,
-        ];
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        params.use_authority_key_identifier_extension = true;
+        let params = leaf_params(spec)?;
         let key = KeyPair::generate()?;
         let cert = params.signed_by(&key, &self.issuer)?;
         Ok(Leaf {
@@ -131,6 +117,48 @@ impl Authority {
             key_pem: key.serialize_pem(),
         })
     }
+}
+
+/// A leaf that signs itself: no CA vouches for it.
+pub fn self_signed(spec: &LeafSpec) -> Result<Leaf, CertError> {
+    let params = leaf_params(spec)?;
+    let key = KeyPair::generate()?;
+    let cert = params.self_signed(&key)?;
+    Ok(Leaf {
+        chain: vec![cert.der().clone()],
+        key: PrivatePkcs8KeyDer::from(key.serialize_der()),
+        pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    })
+}
+
+fn leaf_params(spec: &LeafSpec) -> Result<CertificateParams, CertError> {
+    let mut params = CertificateParams::new(Vec::<String>::new())?;
+    for name in &spec.dns_names {
+        params
+            .subject_alt_names
+            .push(SanType::DnsName(name.clone().try_into()?));
+    }
+    for ip in &spec.ip_addresses {
+        params.subject_alt_names.push(SanType::IpAddress(*ip));
+    }
+    if let Some(cn) = &spec.common_name {
+        params
+            .distinguished_name
+            .push(DnType::CommonName, cn.as_str());
+    }
+    if let Some(((y1, m1, d1), (y2, m2, d2))) = spec.validity {
+        params.not_before = rcgen::date_time_ymd(y1, m1, d1);
+        params.not_after = rcgen::date_time_ymd(y2, m2, d2);
+    }
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+    ];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    params.use_authority_key_identifier_extension = true;
+    Ok(params)
 }
 
 impl Leaf {

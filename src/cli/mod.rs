@@ -6,6 +6,7 @@
 //! expected failure passed), 2 bad usage or an unreadable/invalid file, 3 the target
 //! could not be reached at all.
 
+mod certs;
 mod identity;
 mod list;
 mod output;
@@ -58,6 +59,8 @@ enum Command {
     Replay(Box<run::ReplayArgs>),
     /// List the scenarios (id, level, roles, clause) or the reference servers' fault switches.
     List(list::ListArgs),
+    /// Write the test CA and every certificate profile as PEM (for the client under test).
+    Certs(certs::CertsArgs),
 }
 
 /// What a subcommand concluded, mapped to the documented exit codes.
@@ -86,6 +89,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Run(args) => run::run(&args, &mut stdout),
         Command::Replay(args) => run::replay(&args, &mut stdout),
         Command::List(args) => list::run(&args, &mut stdout),
+        Command::Certs(args) => certs::run(&args, &mut stdout),
     };
     let flushed = stdout.flush();
     match result.and_then(|outcome| flushed.map(|()| outcome).map_err(anyhow::Error::from)) {
