@@ -44,6 +44,9 @@ pub struct Leaf {
     pub key_pem: String,
 }
 
+/// A calendar date: (year, month, day).
+pub type Date = (i32, u8, u8);
+
 /// What to put in a leaf certificate.
 #[derive(Clone, Debug, Default)]
 pub struct LeafSpec {
@@ -55,7 +58,7 @@ pub struct LeafSpec {
     pub common_name: Option<String>,
     /// Validity as (not before, not after) calendar dates `(year, month, day)`; rcgen's
     /// default (1975 to 4096) when `None`.
-    pub validity: Option<((i32, u8, u8), (i32, u8, u8))>,
+    pub validity: Option<(Date, Date)>,
 }
 
 impl LeafSpec {
