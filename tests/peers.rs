@@ -646,6 +646,34 @@ async fn cleartext_profile_allows_login_before_tls() {
 }
 
 #[tokio::test]
+async fn starttls_with_arguments_is_bad_and_starts_nothing() {
+    for (p, line, answer) in [
+        (
+            Protocol::Imap,
+            "A1 STARTTLS A2 NOOP",
+            "A1 BAD STARTTLS takes no arguments",
+        ),
+        (Protocol::Pop3, "STLS now", "-ERR STLS takes no arguments"),
+        (
+            Protocol::Acap,
+            "a1 STARTTLS now",
+            "a1 BAD \"STARTTLS takes no arguments\"",
+        ),
+    ] {
+        let server = serve(opts(p)).await;
+        let (mut c, _) = greeted(&server).await;
+        c.send(format!("{line}\r\n")).await;
+        assert_eq!(c.line().await, answer);
+        let d = dialect(p);
+        c.send(format!("{}\r\n", d.marker)).await;
+        assert!(
+            c.line().await.starts_with(d.marker_answer),
+            "{p}: still plaintext"
+        );
+    }
+}
+
+#[tokio::test]
 async fn pipelining_before_starttls_is_answered_in_order() {
     // Catalogue imap.server.starttls.pipelining-before-starttls (positive control).
     let server = serve(opts(Protocol::Imap)).await;

@@ -239,9 +239,14 @@ impl Session for AcapSession<'_> {
                 let tag = hint.unwrap_or_default();
                 self.starttls(&tag, Ending::Crlf, out)
             }
-            Err(_) => {
+            Err(error) => {
                 let tag = hint.unwrap_or_else(|| "*".to_owned());
-                put(out, &format!("{tag} BAD \"Syntax error\""));
+                match error {
+                    Error::UnexpectedArgument { command, .. } => {
+                        put(out, &format!("{tag} BAD \"{command} takes no arguments\""));
+                    }
+                    _ => put(out, &format!("{tag} BAD \"Syntax error\"")),
+                }
                 Step::Continue
             }
         }

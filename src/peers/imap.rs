@@ -357,7 +357,12 @@ impl Session for ImapSession<'_> {
             },
             Err(error) => {
                 let tag = hint.unwrap_or_else(|| "*".to_owned());
-                put(out, &format!("{tag} BAD Syntax error: {error}"));
+                match error {
+                    Error::UnexpectedArgument { command, .. } => {
+                        put(out, &format!("{tag} BAD {command} takes no arguments"));
+                    }
+                    error => put(out, &format!("{tag} BAD Syntax error: {error}")),
+                }
                 Step::Continue
             }
         }

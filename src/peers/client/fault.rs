@@ -1,0 +1,333 @@
+//! The fault switches of the reference client: each one injects exactly one known client
+//! defect, so that a client-role scenario that must catch that defect can be shown to
+//! FAIL against it.
+//!
+//! A [`ClientFault`] has a stable kebab-case id (what `mailtls peer-client --fault`,
+//! expectation files and reports spell), a one-line description, the client scenarios it
+//! is meant to break (`/work/shared/reference/starttls-catalogue.md` §4.5–4.9), and the
+//! protocols and transports where it changes anything: a switch that does not apply is
+//! a no-op.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::model::Protocol;
+
+/// One known defect the reference client can be told to have.
+///
+/// Deliberately not `#[non_exhaustive]`: a `match` over faults (the wire tests have one)
+/// should stop compiling when a fault is added without a demonstration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ClientFault {
+    /// The certificate's names are not checked at all: any name is accepted
+    /// (Outlook mobile, CVE-2011-4318 class).
+    NoNameCheck,
+    /// A `*` in a presented name matches too much: several labels, the bare parent
+    /// (`*.example.test` for `example.test`), or part of a label (`m*.example.test`).
+    OverbroadWildcard,
+    /// The chain is not checked: self-signed, unknown-CA and expired certificates are
+    /// accepted (EAST T_1, T_2, T_4; CVE-2021-26911 class). The name still is.
+    NoChainCheck,
+    /// After STARTTLS/STLS the capability list seen in cleartext is kept: no
+    /// CAPABILITY/CAPA is issued (ACAP: the re-issued greeting is not waited for), so a
+    /// mechanism only advertised before TLS (PLAIN) is used (MailKit
+    /// GHSA-9j88-vvj5-vhgr class).
+    StaleCapabilities,
+    /// IMAP: LOGIN is used although LOGINDISABLED is advertised.
+    LoginDespiteLogindisabled,
+    /// Plaintext that followed the STARTTLS/STLS OK (in the same read, or within a
+    /// moment before the handshake) is kept and processed inside TLS as if the server
+    /// had sent it there (CVE-2021-22947, CVE-2020-14954 class).
+    ActsOnInjectedPlaintext,
+    /// When STARTTLS/STLS is not advertised, or is refused (NO, BAD, -ERR, a `+`
+    /// continuation), the session goes on in cleartext and sends credentials
+    /// (CVE-2020-37248, CVE-2021-32066 class).
+    ContinuesWithoutStarttls,
+    /// LOGOUT/QUIT is followed by a TCP close without a TLS close_notify.
+    NoCloseNotify,
+    /// IMAP: a PREAUTH greeting on the cleartext port is accepted and the session goes on
+    /// in cleartext (CVE-2020-12398, CVE-2020-14093 class).
+    AcceptsCleartextPreauth,
+    /// PLAIN is used before TLS whenever the cleartext capability list offers it
+    /// (golang/go#22134 class).
+    PlainInCleartext,
+    /// The PLAIN message carries an extra NUL after the password, which
+    /// [`crate::sasl::plain`] refuses under both profiles.
+    MalformedPlain,
+    /// A command is written in plaintext right after the STARTTLS/STLS OK, before the
+    /// ClientHello.
+    SendsBeforeHandshake,
+}
+
+/// Where a fault can change anything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reach {
+    /// On a cleartext port that upgrades with STARTTLS/STLS.
+    Starttls,
+    /// On both kinds of port.
+    Both,
+}
+
+const ALL_PROTOCOLS: &[Protocol] = &[Protocol::Imap, Protocol::Pop3, Protocol::Acap];
+const IMAP: &[Protocol] = &[Protocol::Imap];
+
+/// Everything said about one fault, in one row.
+struct Row {
+    id: &'static str,
+    description: &'static str,
+    catalogue: &'static [&'static str],
+    protocols: &'static [Protocol],
+    reach: Reach,
+}
+
+impl ClientFault {
+    /// Every fault, in a fixed order.
+    pub const ALL: [Self; 12] = [
+        Self::NoNameCheck,
+        Self::OverbroadWildcard,
+        Self::NoChainCheck,
+        Self::StaleCapabilities,
+        Self::LoginDespiteLogindisabled,
+        Self::ActsOnInjectedPlaintext,
+        Self::ContinuesWithoutStarttls,
+        Self::NoCloseNotify,
+        Self::AcceptsCleartextPreauth,
+        Self::PlainInCleartext,
+        Self::MalformedPlain,
+        Self::SendsBeforeHandshake,
+    ];
+
+    fn row(self) -> Row {
+        let row = |id, description, catalogue, protocols, reach| Row {
+            id,
+            description,
+            catalogue,
+            protocols,
+            reach,
+        };
+        match self {
+            Self::NoNameCheck => row(
+                "no-name-check",
+                "accepts a certificate whatever names it presents",
+                &[
+                    "any.client.cert.wrong-host",
+                    "any.client.cert.san-over-cn",
+                    "any.client.cert.mismatch-before-credentials",
+                    "any.client.cert.checked-on-starttls",
+                ],
+                ALL_PROTOCOLS,
+                Reach::Both,
+            ),
+            Self::OverbroadWildcard => row(
+                "overbroad-wildcard",
+                "lets `*` match several labels, the bare parent name, or part of a label",
+                &[
+                    "any.client.cert.wildcard-not-apex",
+                    "any.client.cert.wildcard-one-label-only",
+                    "any.client.cert.wildcard-partial-label",
+                    "any.client.cert.wildcard-not-leftmost",
+                ],
+                ALL_PROTOCOLS,
+                Reach::Both,
+            ),
+            Self::NoChainCheck => row(
+                "no-chain-check",
+                "accepts any chain: self-signed, unknown CA, expired (the name is still checked)",
+                &[
+                    "any.client.cert.self-signed",
+                    "any.client.cert.untrusted-root",
+                    "any.client.cert.expired",
+                ],
+                ALL_PROTOCOLS,
+                Reach::Both,
+            ),
+            Self::StaleCapabilities => row(
+                "stale-capabilities",
+                "does not re-issue CAPABILITY/CAPA (ACAP: ignores the re-issued greeting) after TLS; uses the cleartext list",
+                &[
+                    "imap.client.caps.discard-and-reissue",
+                    "imap.client.tamper.capability-pre-tls-not-cached",
+                    "pop3.client.caps.discard-and-reissue",
+                    "acap.client.uses-reissued-greeting",
+                ],
+                ALL_PROTOCOLS,
+                Reach::Starttls,
+            ),
+            Self::LoginDespiteLogindisabled => row(
+                "login-despite-logindisabled",
+                "IMAP: sends LOGIN although LOGINDISABLED is advertised",
+                &["imap.client.logindisabled.respected"],
+                IMAP,
+                Reach::Both,
+            ),
+            Self::ActsOnInjectedPlaintext => row(
+                "acts-on-injected-plaintext",
+                "keeps plaintext that followed the STARTTLS/STLS OK and processes it inside TLS as if the server had sent it",
+                &[
+                    "imap.client.inject.response-after-starttls-ok",
+                    "imap.client.inject.tagged-completion-for-future-command",
+                    "pop3.client.inject.response-after-stls-ok",
+                    "acap.client.inject.greeting-after-starttls-ok",
+                ],
+                ALL_PROTOCOLS,
+                Reach::Starttls,
+            ),
+            Self::ContinuesWithoutStarttls => row(
+                "continues-without-starttls",
+                "when STARTTLS/STLS is not advertised or is refused, goes on in cleartext and sends credentials",
+                &[
+                    "imap.client.strip.capability-without-starttls",
+                    "imap.client.strip.starttls-no",
+                    "imap.client.strip.starttls-bad",
+                    "imap.client.strip.starttls-continuation",
+                    "imap.client.strip.capability-command-fails",
+                    "pop3.client.strip.capa-without-stls",
+                    "pop3.client.strip.stls-err",
+                    "pop3.client.strip.capa-unsupported",
+                    "pop3.client.user-pass.not-without-tls",
+                ],
+                ALL_PROTOCOLS,
+                Reach::Starttls,
+            ),
+            Self::NoCloseNotify => row(
+                "no-close-notify",
+                "closes TCP without a TLS close_notify after LOGOUT/QUIT",
+                &["any.client.close-notify-on-logout"],
+                ALL_PROTOCOLS,
+                Reach::Both,
+            ),
+            Self::AcceptsCleartextPreauth => row(
+                "accepts-cleartext-preauth",
+                "IMAP: stays on a cleartext PREAUTH greeting (SELECT in cleartext) instead of closing",
+                &["imap.client.preauth.abort"],
+                IMAP,
+                Reach::Starttls,
+            ),
+            Self::PlainInCleartext => row(
+                "plain-in-cleartext",
+                "authenticates with PLAIN before TLS whenever the cleartext capabilities offer it",
+                &[
+                    "imap.client.plain.not-without-tls",
+                    "imap.client.pre-tls-command-allowlist",
+                    "pop3.client.pre-tls-command-allowlist",
+                ],
+                ALL_PROTOCOLS,
+                Reach::Starttls,
+            ),
+            Self::MalformedPlain => row(
+                "malformed-plain",
+                "sends a PLAIN message with an extra NUL after the password (refused by RFC 2595 §6 and RFC 4616)",
+                &["any.client.plain.well-formed"],
+                ALL_PROTOCOLS,
+                Reach::Both,
+            ),
+            Self::SendsBeforeHandshake => row(
+                "sends-before-handshake",
+                "writes a command in plaintext right after the STARTTLS/STLS OK, before the ClientHello",
+                &[
+                    "imap.client.starttls.no-pipelining",
+                    "pop3.client.stls.no-pipelining",
+                ],
+                ALL_PROTOCOLS,
+                Reach::Starttls,
+            ),
+        }
+    }
+
+    /// The stable kebab-case id (`no-name-check`).
+    pub fn id(self) -> &'static str {
+        self.row().id
+    }
+
+    /// One line saying what the defect is.
+    pub fn description(self) -> &'static str {
+        self.row().description
+    }
+
+    /// The client scenarios (catalogue ids of §4.5–4.9) this fault is meant to make FAIL.
+    /// `any.client.plain.well-formed` is not in the catalogue: it extends R21 (RFC 2595
+    /// §6 grammar) to the client.
+    pub fn catalogue_ids(self) -> &'static [&'static str] {
+        self.row().catalogue
+    }
+
+    /// The protocols where the switch changes anything.
+    pub fn protocols(self) -> &'static [Protocol] {
+        self.row().protocols
+    }
+
+    /// Whether the switch changes anything for `protocol` on a cleartext port
+    /// (`implicit == false`) or an implicit-TLS port.
+    pub fn applies_to(self, protocol: Protocol, implicit: bool) -> bool {
+        let row = self.row();
+        let transport = match row.reach {
+            Reach::Both => true,
+            Reach::Starttls => !implicit,
+        };
+        transport && row.protocols.contains(&protocol)
+    }
+}
+
+impl fmt::Display for ClientFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// A client fault id that names no [`ClientFault`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown client fault `{0}`")]
+pub struct UnknownClientFault(pub String);
+
+impl FromStr for ClientFault {
+    type Err = UnknownClientFault;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|fault| fault.id() == s)
+            .ok_or_else(|| UnknownClientFault(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn ids_are_unique_kebab_case_and_round_trip() {
+        let mut seen = BTreeSet::new();
+        for fault in ClientFault::ALL {
+            let id = fault.id();
+            assert!(seen.insert(id), "duplicate id {id}");
+            assert!(
+                id.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
+                "{id}"
+            );
+            assert_eq!(id.parse::<ClientFault>(), Ok(fault));
+            assert_eq!(fault.to_string(), id);
+            assert!(!fault.description().is_empty());
+            assert!(!fault.catalogue_ids().is_empty(), "{id}");
+            assert!(
+                Protocol::ALL
+                    .iter()
+                    .any(|p| fault.applies_to(*p, false) || fault.applies_to(*p, true)),
+                "{id} applies nowhere"
+            );
+        }
+        assert_eq!(
+            "no-such-fault".parse::<ClientFault>(),
+            Err(UnknownClientFault("no-such-fault".into()))
+        );
+    }
+
+    #[test]
+    fn catalogue_ids_name_client_scenarios() {
+        for fault in ClientFault::ALL {
+            for id in fault.catalogue_ids() {
+                assert!(id.contains(".client."), "{fault}: {id}");
+            }
+        }
+    }
+}
