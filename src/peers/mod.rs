@@ -38,6 +38,7 @@
 //! The reference client comes later.
 
 mod acap;
+pub mod client;
 mod fault;
 mod imap;
 mod io;
@@ -45,6 +46,7 @@ mod pop3;
 mod server;
 mod session;
 
+pub use client::{ClientFault, ClientOptions, run_client};
 pub use fault::{Fault, UnknownFault};
 pub use server::{
     DEFAULT_USERS, RunningServer, ServerLimits, ServerOptions, serve_connection, spawn_server,

@@ -1,0 +1,208 @@
+//! The reference client's connection: a TCP stream that upgrades to TLS in place, every
+//! read, write and handshake bounded by the session timeout, and every read counted
+//! against a byte budget so a hostile server cannot keep the client busy forever.
+//!
+//! Framing and buffering belong to the protocol readers ([`crate::proto`]); this layer
+//! only moves octets. It never reads ahead on its own: what the server sent after the
+//! STARTTLS OK either sits in the protocol reader (where the session decides its fate)
+//! or is still in the socket, where the TLS handshake will read it as TLS records.
+
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+
+use super::tls::ClientTls;
+use super::{ClientError, Refusal};
+
+/// How many octets one read takes.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// The most a session reads from the server in all (64 MiB): beyond it the server is
+/// flooding, and the session ends with a protocol error.
+const MAX_SESSION_READ: usize = 64 * 1024 * 1024;
+
+/// The first octet of a TLS handshake record.
+const TLS_HANDSHAKE: u8 = 0x16;
+
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+    Closed,
+}
+
+/// One client connection.
+pub(super) struct Wire {
+    stream: Stream,
+    timeout: Duration,
+    read_total: usize,
+}
+
+impl Wire {
+    /// Connects to `host:port` within `timeout`.
+    pub(super) async fn connect(
+        host: &str,
+        port: u16,
+        timeout: Duration,
+    ) -> Result<Self, ClientError> {
+        let connect = TcpStream::connect((host, port));
+        let tcp = tokio::time::timeout(timeout, connect)
+            .await
+            .map_err(|_| ClientError::Timeout {
+                during: "connecting",
+                after: timeout,
+            })?
+            .map_err(|source| ClientError::Connect {
+                target: format!("{host}:{port}"),
+                source,
+            })?;
+        // Each write is one command; the injection tests rely on the peer seeing it whole.
+        let _ = tcp.set_nodelay(true);
+        Ok(Self {
+            stream: Stream::Plain(tcp),
+            timeout,
+            read_total: 0,
+        })
+    }
+
+    /// Whether TLS is active.
+    pub(super) fn is_tls(&self) -> bool {
+        matches!(self.stream, Stream::Tls(_))
+    }
+
+    /// Writes and flushes `data`.
+    pub(super) async fn send(&mut self, data: &[u8]) -> Result<(), ClientError> {
+        let during = "writing a command";
+        let write = async {
+            match &mut self.stream {
+                Stream::Plain(tcp) => {
+                    tcp.write_all(data).await?;
+                    tcp.flush().await
+                }
+                Stream::Tls(tls) => {
+                    tls.write_all(data).await?;
+                    tls.flush().await
+                }
+                Stream::Closed => Err(io::ErrorKind::NotConnected.into()),
+            }
+        };
+        tokio::time::timeout(self.timeout, write)
+            .await
+            .map_err(|_| ClientError::Timeout {
+                during,
+                after: self.timeout,
+            })?
+            .map_err(|source| ClientError::Io { during, source })
+    }
+
+    /// One read of at least one octet. The end of the stream (a FIN, a close_notify, a
+    /// FIN without close_notify inside TLS) is [`ClientError::Closed`].
+    pub(super) async fn receive(&mut self, during: &'static str) -> Result<Vec<u8>, ClientError> {
+        let mut buf = vec![0; READ_CHUNK];
+        let read = async {
+            match &mut self.stream {
+                Stream::Plain(tcp) => tcp.read(&mut buf).await,
+                Stream::Tls(tls) => tls.read(&mut buf).await,
+                Stream::Closed => Ok(0),
+            }
+        };
+        let n = match tokio::time::timeout(self.timeout, read).await {
+            Err(_) => {
+                return Err(ClientError::Timeout {
+                    during,
+                    after: self.timeout,
+                });
+            }
+            Ok(Ok(0)) => return Err(ClientError::Closed { during }),
+            Ok(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                return Err(ClientError::Closed { during });
+            }
+            Ok(Err(source)) => return Err(ClientError::Io { during, source }),
+            Ok(Ok(n)) => n,
+        };
+        self.read_total = self.read_total.saturating_add(n);
+        if self.read_total > MAX_SESSION_READ {
+            return Err(ClientError::Protocol(format!(
+                "the server sent more than {MAX_SESSION_READ} octets"
+            )));
+        }
+        buf.truncate(n);
+        Ok(buf)
+    }
+
+    /// [`ClientFault::ActsOnInjectedPlaintext`](super::ClientFault::ActsOnInjectedPlaintext)
+    /// only: whatever plaintext arrives within `window` before the handshake (nothing that
+    /// starts like a TLS record), so that an injection split from the OK is kept too.
+    pub(super) async fn plaintext_within(&mut self, window: Duration) -> Vec<u8> {
+        let mut kept = Vec::new();
+        let Stream::Plain(tcp) = &mut self.stream else {
+            return kept;
+        };
+        let mut buf = vec![0; READ_CHUNK];
+        let deadline = tokio::time::Instant::now() + window;
+        loop {
+            // Peek first: a TLS record must stay in the socket for the handshake.
+            match tokio::time::timeout_at(deadline, tcp.peek(&mut buf)).await {
+                Ok(Ok(n)) if n > 0 && buf.first() != Some(&TLS_HANDSHAKE) => {}
+                _ => return kept,
+            }
+            match tcp.read(&mut buf).await {
+                Ok(n) if n > 0 && kept.len() < READ_CHUNK * 4 => {
+                    kept.extend_from_slice(buf.get(..n).unwrap_or_default());
+                }
+                _ => return kept,
+            }
+        }
+    }
+
+    /// The TLS handshake, as a client, within the timeout. Any failure ends the
+    /// connection and is a [`Refusal`]: the certificate was refused, or TLS could not
+    /// be negotiated (an alert, plaintext instead of a ServerHello, a close).
+    pub(super) async fn start_tls(&mut self, tls: &ClientTls) -> Result<(), ClientError> {
+        let Stream::Plain(tcp) = std::mem::replace(&mut self.stream, Stream::Closed) else {
+            return Err(ClientError::Protocol("TLS is already active".to_owned()));
+        };
+        let connector = TlsConnector::from(Arc::clone(&tls.config));
+        let handshake = connector.connect(tls.server_name.clone(), tcp);
+        match tokio::time::timeout(self.timeout, handshake).await {
+            Ok(Ok(stream)) => {
+                self.stream = Stream::Tls(Box::new(stream));
+                Ok(())
+            }
+            Ok(Err(e)) => Err(ClientError::Refused(match tls.rejection() {
+                Some(reason) => Refusal::Certificate { reason },
+                None => Refusal::HandshakeFailed {
+                    reason: e.to_string(),
+                },
+            })),
+            Err(_) => Err(ClientError::Refused(Refusal::HandshakeFailed {
+                reason: format!("no handshake within {:?}", self.timeout),
+            })),
+        }
+    }
+
+    /// Closes the connection: inside TLS with a close_notify first when `close_notify`,
+    /// then the TCP FIN. Errors are ignored (the server may be gone already). Returns
+    /// whether a close_notify was sent.
+    pub(super) async fn close(&mut self, close_notify: bool) -> bool {
+        let stream = std::mem::replace(&mut self.stream, Stream::Closed);
+        let sent = close_notify && matches!(stream, Stream::Tls(_));
+        let shutdown = async move {
+            match stream {
+                Stream::Plain(mut tcp) => tcp.shutdown().await,
+                Stream::Tls(mut tls) if close_notify => tls.shutdown().await,
+                Stream::Tls(tls) => {
+                    let (mut tcp, _) = tls.into_inner();
+                    tcp.shutdown().await
+                }
+                Stream::Closed => Ok(()),
+            }
+        };
+        let _ = tokio::time::timeout(self.timeout, shutdown).await;
+        sent
+    }
+}

@@ -1,0 +1,418 @@
+//! The reference client's IMAP session (RFC 9051/3501 subset, RFC 2595 §3 STARTTLS and
+//! LOGINDISABLED, RFC 4959 SASL-IR, RFC 9051 §7.1.4 PREAUTH), over
+//! [`crate::proto::imap::ResponseReader`].
+//!
+//! Tags are `A1`, `A2`, ... Untagged responses are never acted on except as capability
+//! lists (a `* CAPABILITY` or a `[CAPABILITY]` code), and only the last list seen for a
+//! command counts. A tagged completion for any tag but the pending command's is a
+//! protocol error (the early-completion trick of CVE-2026-42246): the session stops.
+
+use super::{ClientError, ClientFault, Ctx, MAX_RESPONSES_PER_COMMAND, Mechanism, Refusal, shown};
+use crate::proto::capability::Capabilities;
+use crate::proto::imap::{AString, Response, ResponseKind, ResponseReader, Status};
+use crate::sasl::wire;
+
+/// Runs one IMAP session over `ctx`.
+pub(super) async fn run(ctx: &mut Ctx<'_>) -> Result<(), ClientError> {
+    Imap {
+        ctx,
+        reader: ResponseReader::new(),
+        tag: 0,
+    }
+    .run()
+    .await
+}
+
+/// How a command ended.
+enum Done {
+    /// Its tagged completion: the status, the line as received, and the last capability
+    /// list seen while it ran.
+    Tagged {
+        status: Status,
+        line: String,
+        caps: Option<Capabilities>,
+    },
+    /// A `+` continuation request (the line as received).
+    Continuation(String),
+}
+
+impl Done {
+    fn is_ok(&self) -> bool {
+        matches!(
+            self,
+            Self::Tagged {
+                status: Status::Ok,
+                ..
+            }
+        )
+    }
+
+    fn line(&self) -> &str {
+        match self {
+            Self::Tagged { line, .. } | Self::Continuation(line) => line,
+        }
+    }
+}
+
+fn line_of(response: &Response) -> String {
+    let mut out = Vec::new();
+    response.encode(&mut out);
+    shown(out.strip_suffix(b"\r\n").unwrap_or(&out))
+}
+
+struct Imap<'c, 'o> {
+    ctx: &'c mut Ctx<'o>,
+    reader: ResponseReader,
+    tag: u32,
+}
+
+impl Imap<'_, '_> {
+    fn next_tag(&mut self) -> String {
+        self.tag += 1;
+        format!("A{}", self.tag)
+    }
+
+    async fn next_response(&mut self, during: &'static str) -> Result<Response, ClientError> {
+        loop {
+            match self.reader.next_response() {
+                Ok(Some(response)) => return Ok(response),
+                Ok(None) => {
+                    let data = self.ctx.wire.receive(during).await?;
+                    self.reader.push(&data);
+                }
+                Err(e) => {
+                    return Err(ClientError::Protocol(format!(
+                        "malformed response while {during}: {e}"
+                    )));
+                }
+            }
+        }
+    }
+
+    /// Writes `tag text` and reads until its completion.
+    async fn command(
+        &mut self,
+        tag: &str,
+        text: &str,
+        during: &'static str,
+    ) -> Result<Done, ClientError> {
+        let line = format!("{tag} {text}");
+        self.ctx
+            .send(format!("{line}\r\n").as_bytes(), line.clone())
+            .await?;
+        self.complete(tag, during, false).await
+    }
+
+    /// Reads until the tagged completion of `tag` (or a continuation, if
+    /// `continuation`), ignoring untagged responses but for their capability lists.
+    async fn complete(
+        &mut self,
+        tag: &str,
+        during: &'static str,
+        continuation: bool,
+    ) -> Result<Done, ClientError> {
+        let mut caps = None;
+        for _ in 0..MAX_RESPONSES_PER_COMMAND {
+            let response = self.next_response(during).await?;
+            if let Some(list) = response.capabilities() {
+                caps = Some(list);
+            }
+            match &response.kind {
+                ResponseKind::Continuation(_) if continuation => {
+                    return Ok(Done::Continuation(line_of(&response)));
+                }
+                ResponseKind::Continuation(_) => {
+                    return Err(ClientError::Protocol(format!(
+                        "unexpected continuation `{}` while {during}",
+                        line_of(&response)
+                    )));
+                }
+                ResponseKind::Status {
+                    tag: Some(got),
+                    status,
+                    ..
+                } => {
+                    if got.as_str() != tag {
+                        return Err(ClientError::Protocol(format!(
+                            "`{}` completes a command that is not pending (expected tag {tag})",
+                            line_of(&response)
+                        )));
+                    }
+                    return Ok(Done::Tagged {
+                        status: status.kind().clone(),
+                        line: line_of(&response),
+                        caps,
+                    });
+                }
+                _ => {}
+            }
+        }
+        Err(ClientError::Protocol(format!(
+            "more than {MAX_RESPONSES_PER_COMMAND} responses while {during}"
+        )))
+    }
+
+    async fn run(&mut self) -> Result<(), ClientError> {
+        if self.ctx.opts.implicit {
+            self.ctx.handshake().await?;
+        }
+        let greeting = self.next_response("reading the greeting").await?;
+        let status = match &greeting.kind {
+            ResponseKind::Status {
+                tag: None, status, ..
+            } => status.kind().clone(),
+            _ => {
+                return Err(ClientError::Protocol(format!(
+                    "expected a greeting, got `{}`",
+                    line_of(&greeting)
+                )));
+            }
+        };
+        match status {
+            Status::Ok => {}
+            Status::Preauth => return self.preauth().await,
+            _ => {
+                return Err(ClientError::Protocol(format!(
+                    "the server greeted with `{}`",
+                    line_of(&greeting)
+                )));
+            }
+        }
+        let mut caps = match greeting.capabilities() {
+            Some(caps) => caps,
+            None => self.capability().await?,
+        };
+        if !self.ctx.wire.is_tls() {
+            if self.ctx.has(ClientFault::PlainInCleartext) && caps.has_sasl("PLAIN") {
+                return self.log_in_and_finish(&caps).await;
+            }
+            if caps.has("STARTTLS") {
+                match self.starttls().await? {
+                    None => caps = self.capabilities_after_tls(caps).await?,
+                    Some(response) if self.ctx.tls_required() => {
+                        self.logout_quietly().await;
+                        return Err(ClientError::Refused(Refusal::StarttlsRefused {
+                            command: "STARTTLS",
+                            response,
+                        }));
+                    }
+                    Some(_) => {}
+                }
+            } else if self.ctx.tls_required() {
+                self.logout_quietly().await;
+                return Err(ClientError::Refused(Refusal::StarttlsNotOffered {
+                    command: "STARTTLS",
+                }));
+            }
+        }
+        self.log_in_and_finish(&caps).await
+    }
+
+    /// A PREAUTH greeting: in cleartext with TLS required, close without a word
+    /// (RFC 9051 §7.1.4); otherwise the session is authenticated.
+    async fn preauth(&mut self) -> Result<(), ClientError> {
+        let cleartext = !self.ctx.wire.is_tls();
+        if cleartext
+            && self.ctx.opts.require_tls
+            && !self.ctx.has(ClientFault::AcceptsCleartextPreauth)
+        {
+            return Err(ClientError::Refused(Refusal::PreauthInCleartext));
+        }
+        self.ctx.summary.mechanism = Some(Mechanism::Preauth);
+        self.mailbox_and_logout().await
+    }
+
+    /// `CAPABILITY`; a failed command advertises nothing.
+    async fn capability(&mut self) -> Result<Capabilities, ClientError> {
+        let tag = self.next_tag();
+        match self
+            .command(&tag, "CAPABILITY", "waiting for the CAPABILITY response")
+            .await?
+        {
+            Done::Tagged {
+                status: Status::Ok,
+                caps,
+                ..
+            } => Ok(caps.unwrap_or_default()),
+            _ => Ok(Capabilities::new()),
+        }
+    }
+
+    /// `STARTTLS`, and the upgrade on its OK. `Some(line)`: refused with this answer.
+    async fn starttls(&mut self) -> Result<Option<String>, ClientError> {
+        let tag = self.next_tag();
+        let line = format!("{tag} STARTTLS");
+        self.ctx
+            .send(format!("{line}\r\n").as_bytes(), line)
+            .await?;
+        // Untagged lines before the OK are not acted on, not even capability lists.
+        let done = self
+            .complete(&tag, "waiting for the STARTTLS response", true)
+            .await?;
+        if !done.is_ok() {
+            return Ok(Some(done.line().to_owned()));
+        }
+        let buffered = self.reader.take_buffered();
+        let early = if self.ctx.has(ClientFault::SendsBeforeHandshake) {
+            let tag = self.next_tag();
+            Some((
+                format!("{tag} CAPABILITY\r\n").into_bytes(),
+                format!("{tag} CAPABILITY"),
+            ))
+        } else {
+            None
+        };
+        let kept = self.ctx.upgrade(buffered, early).await?;
+        self.reader = ResponseReader::new();
+        self.reader.push(&kept);
+        Ok(None)
+    }
+
+    /// The capability list inside TLS: one the server already sent inside TLS, else a
+    /// fresh `CAPABILITY`. The cleartext list is discarded (RFC 2595 §3.1), unless
+    /// [`ClientFault::StaleCapabilities`] keeps it.
+    async fn capabilities_after_tls(
+        &mut self,
+        cleartext: Capabilities,
+    ) -> Result<Capabilities, ClientError> {
+        if self.ctx.has(ClientFault::StaleCapabilities) {
+            return Ok(cleartext);
+        }
+        // Complete responses already in the reader came "inside TLS": there are none,
+        // unless acts-on-injected-plaintext kept the plaintext that followed the OK.
+        let mut volunteered = None;
+        for _ in 0..MAX_RESPONSES_PER_COMMAND {
+            match self.reader.next_response() {
+                Ok(Some(response)) => {
+                    if let Some(caps) = response.capabilities() {
+                        volunteered = Some(caps);
+                    }
+                }
+                Ok(None) | Err(_) => break,
+            }
+        }
+        match volunteered {
+            Some(caps) => Ok(caps),
+            None => self.capability().await,
+        }
+    }
+
+    async fn log_in_and_finish(&mut self, caps: &Capabilities) -> Result<(), ClientError> {
+        self.ctx.using_capabilities(caps.raw());
+        let logindisabled =
+            caps.has("LOGINDISABLED") && !self.ctx.has(ClientFault::LoginDespiteLogindisabled);
+        let mechanism = if caps.has_sasl("PLAIN") {
+            self.authenticate_plain(caps.has("SASL-IR")).await?;
+            Mechanism::Plain
+        } else if !logindisabled {
+            self.login().await?;
+            Mechanism::Login
+        } else {
+            self.logout_quietly().await;
+            return Err(ClientError::NoMechanism {
+                offered: caps.raw().join(" "),
+            });
+        };
+        self.ctx.summary.mechanism = Some(mechanism);
+        self.mailbox_and_logout().await
+    }
+
+    /// `AUTHENTICATE PLAIN`, with the initial response on the command line only when
+    /// SASL-IR is advertised; otherwise after the server's `+`.
+    async fn authenticate_plain(&mut self, sasl_ir: bool) -> Result<(), ClientError> {
+        let during = "waiting for the AUTHENTICATE response";
+        let tag = self.next_tag();
+        self.ctx.sending_credentials();
+        let (line, text) = if sasl_ir {
+            let initial = wire::encode_initial_response(&self.ctx.plain);
+            (
+                format!("{tag} AUTHENTICATE PLAIN {initial}\r\n"),
+                format!("{tag} AUTHENTICATE PLAIN ***"),
+            )
+        } else {
+            (
+                format!("{tag} AUTHENTICATE PLAIN\r\n"),
+                format!("{tag} AUTHENTICATE PLAIN"),
+            )
+        };
+        self.ctx.send(line.as_bytes(), text).await?;
+        let mut done = self.complete(&tag, during, true).await?;
+        if let Done::Continuation(_) = done {
+            if sasl_ir {
+                // The initial response was sent: another challenge is not PLAIN's.
+                self.ctx.send(b"*\r\n", "*").await?;
+            } else {
+                let response = wire::encode_response(&self.ctx.plain);
+                self.ctx
+                    .send(format!("{response}\r\n").as_bytes(), "***")
+                    .await?;
+            }
+            done = self.complete(&tag, during, false).await?;
+        }
+        if done.is_ok() {
+            Ok(())
+        } else {
+            self.logout_quietly().await;
+            Err(ClientError::AuthFailed(done.line().to_owned()))
+        }
+    }
+
+    async fn login(&mut self) -> Result<(), ClientError> {
+        let encode = |value: &str| {
+            let astring = AString::from_value(value.as_bytes());
+            let mut out = Vec::new();
+            astring.encode(&mut out);
+            match astring {
+                AString::Literal { .. } => Err(ClientError::Options(
+                    "the credentials need an IMAP literal; the reference client only sends them with PLAIN"
+                        .to_owned(),
+                )),
+                _ => Ok(String::from_utf8_lossy(&out).into_owned()),
+            }
+        };
+        let user = encode(&self.ctx.opts.user)?;
+        let password = encode(&self.ctx.opts.password)?;
+        let tag = self.next_tag();
+        self.ctx.sending_credentials();
+        self.ctx
+            .send(
+                format!("{tag} LOGIN {user} {password}\r\n").as_bytes(),
+                format!("{tag} LOGIN {user} ***"),
+            )
+            .await?;
+        let done = self
+            .complete(&tag, "waiting for the LOGIN response", false)
+            .await?;
+        if done.is_ok() {
+            Ok(())
+        } else {
+            self.logout_quietly().await;
+            Err(ClientError::AuthFailed(done.line().to_owned()))
+        }
+    }
+
+    async fn mailbox_and_logout(&mut self) -> Result<(), ClientError> {
+        let tag = self.next_tag();
+        // OK or NO: either way the session goes on to LOGOUT.
+        self.command(&tag, "SELECT INBOX", "waiting for the SELECT response")
+            .await?;
+        self.logout().await
+    }
+
+    /// `LOGOUT`; the server may close right after its `* BYE`.
+    async fn logout(&mut self) -> Result<(), ClientError> {
+        let tag = self.next_tag();
+        match self
+            .command(&tag, "LOGOUT", "waiting for the LOGOUT response")
+            .await
+        {
+            Ok(_) | Err(ClientError::Closed { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `LOGOUT` on the way out of a refusal or failure; whatever happens is ignored.
+    async fn logout_quietly(&mut self) {
+        let _ = self.logout().await;
+    }
+}
