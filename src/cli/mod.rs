@@ -10,6 +10,7 @@ mod certs;
 mod identity;
 mod list;
 mod output;
+mod peer;
 mod plain;
 mod run;
 
@@ -61,6 +62,11 @@ enum Command {
     List(list::ListArgs),
     /// Write the test CA and every certificate profile as PEM (for the client under test).
     Certs(certs::CertsArgs),
+    /// Run the built-in reference client against a server (for `run --client --exec`).
+    ///
+    /// Exit status: 0 completed, 1 refused for a security reason, 2 bad usage, 3 failed.
+    #[command(hide = true)]
+    PeerClient(Box<peer::PeerClientArgs>),
 }
 
 /// What a subcommand concluded, mapped to the documented exit codes.
@@ -89,6 +95,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Run(args) => run::run(&args, &mut stdout),
         Command::Replay(args) => run::replay(&args, &mut stdout),
         Command::List(args) => list::run(&args, &mut stdout),
+        Command::PeerClient(args) => peer::run(&args, &mut stdout),
         Command::Certs(args) => certs::run(&args, &mut stdout),
     };
     let flushed = stdout.flush();
