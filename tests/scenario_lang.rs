@@ -932,3 +932,65 @@ fn corpus_seeds_parse_unless_broken() {
         }
     }
 }
+
+/// imaptest's parse-only check: every scenario in the tree parses, and renders to text
+/// that parses back to the same scenario.
+#[test]
+fn every_scenario_file_parses_and_round_trips() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "scn") {
+                out.push(path);
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files = Vec::new();
+    walk(&root, &mut files);
+    for path in files {
+        let name = path.display().to_string();
+        let scenario =
+            parse_bytes(&name, &std::fs::read(&path).unwrap()).unwrap_or_else(|e| panic!("{e}"));
+        let again = parse(&name, &render(&scenario)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(scenario.without_spans(), again.without_spans(), "{name}");
+    }
+}
+
+/// The examples of scenarios/README.md parse: each code block with transcript lines,
+/// completed with the keys of `HEADER` it does not set itself.
+#[test]
+fn readme_examples_parse() {
+    let readme = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/README.md"),
+    )
+    .unwrap();
+    let mut checked = 0;
+    for (i, block) in readme.split("```").enumerate() {
+        // Odd pieces are inside fences; skip error output and one-liners.
+        let is_transcript = block
+            .lines()
+            .any(|l| l.starts_with("C:") || l.starts_with("S:"));
+        if i % 2 == 0 || block.starts_with("\nerror") || !is_transcript {
+            continue;
+        }
+        let own_keys: Vec<&str> = block
+            .lines()
+            .filter_map(|l| l.split_once(':').map(|(k, _)| k))
+            .filter(|k| k.chars().all(|c| c.is_ascii_lowercase()))
+            .collect();
+        let header: String = HEADER
+            .lines()
+            .filter(|l| !own_keys.iter().any(|k| l.starts_with(&format!("{k}:"))))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let source = format!("{header}{block}");
+        if let Err(e) = parse_all("README.md", &source) {
+            panic!("README example {i} does not parse:\n{e}\n---\n{source}");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 7, "only {checked} README examples found");
+}

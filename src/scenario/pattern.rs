@@ -18,14 +18,15 @@
 //! The pattern is compiled into a small program and searched depth-first over
 //! (instruction, offset, live captures) states, each visited once, so `{*}{*}{*}...`
 //! costs at most instructions × line length steps instead of exponential backtracking.
-//! A pathological pattern that re-uses captured variables after wildcards could still
-//! need more states than [`MAX_STATES`]; the search then stops with
-//! [`MismatchKind::TooComplex`].
+//! A pathological pattern that re-uses captured variables after wildcards
+//! (`{*}{x}{*}{x}`) could need line length² states; past [`MAX_CAPTURE_STATES`] such
+//! states (or [`MAX_STATES`] in all) the search stops with [`MismatchKind::TooComplex`].
 
 use crate::scenario::ast::{Ending, Line, Part, Piece, Span};
 use crate::scenario::render::show_octets;
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// Variable values by name: what the engine has bound so far (built-ins such as
 /// `user` and `password`, and captures from earlier lines), or what one match captured.
@@ -33,7 +34,12 @@ pub type Vars = BTreeMap<String, Vec<u8>>;
 
 /// The most states one match may visit before it gives up with
 /// [`MismatchKind::TooComplex`].
-pub const MAX_STATES: usize = 1 << 20;
+pub const MAX_STATES: usize = 1 << 22;
+
+/// The most of those states that may carry live captures (a variable captured on the way
+/// and read again later in the pattern). Only patterns that re-use a captured variable
+/// after a wildcard get near it.
+pub const MAX_CAPTURE_STATES: usize = 1 << 16;
 
 /// Why a received line did not match a [`Part`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,7 +68,8 @@ pub enum MismatchKind {
         /// The terminator that actually ended the line.
         seen: Ending,
     },
-    /// The pattern needed more than [`MAX_STATES`] search states on this line.
+    /// The pattern needed more than [`MAX_STATES`] search states on this line (or
+    /// more than [`MAX_CAPTURE_STATES`] with live captures).
     TooComplex,
 }
 
@@ -235,12 +242,91 @@ enum Search {
     TooComplex(usize),
 }
 
+/// Per slot, the (start, end) octets it captured, if it did.
+type Captured = Vec<Option<(usize, usize)>>;
+
 /// A search state: instruction, offset, and the (start, end) of each slot captured on
 /// the way here.
 struct State {
     pc: usize,
     at: usize,
-    captures: Vec<Option<(usize, usize)>>,
+    captures: Captured,
+}
+
+/// The states a search has been in. States without live captures (the usual case) are
+/// bits in a (instruction × offset) bitmap; the others go to a hash set.
+struct Visited {
+    dense: Vec<u64>,
+    width: usize,
+    sparse: HashSet<(usize, usize, Captured), BuildHasherDefault<StateHasher>>,
+    count: usize,
+}
+
+/// A multiply-rotate hasher (FxHash's) for search states: they are small integers, and
+/// SipHash's flooding resistance buys nothing when the keys are positions the peer
+/// cannot choose freely and the set is capped at [`MAX_CAPTURE_STATES`].
+#[derive(Default)]
+struct StateHasher(u64);
+
+impl StateHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for StateHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+}
+
+impl Visited {
+    /// Bitmaps larger than this many bits are not allocated; the hash set takes over.
+    const DENSE_LIMIT: usize = 1 << 24;
+
+    fn new(insts: usize, line_len: usize) -> Self {
+        let width = line_len + 1;
+        let bits = insts.saturating_mul(width);
+        let dense = if bits <= Self::DENSE_LIMIT {
+            vec![0; bits.div_ceil(64)]
+        } else {
+            Vec::new()
+        };
+        Self {
+            dense,
+            width,
+            sparse: HashSet::default(),
+            count: 0,
+        }
+    }
+
+    /// Records a state; false if it was visited before.
+    fn insert(&mut self, pc: usize, at: usize, live: Option<Captured>) -> bool {
+        let new = match live {
+            None if !self.dense.is_empty() => {
+                let bit = pc * self.width + at;
+                let (word, mask) = (bit / 64, 1u64 << (bit % 64));
+                let new = self.dense[word] & mask == 0;
+                self.dense[word] |= mask;
+                new
+            }
+            live => self.sparse.insert((pc, at, live.unwrap_or_default())),
+        };
+        self.count += usize::from(new);
+        new
+    }
 }
 
 /// How many leading octets of `line` match `expected`, ASCII case-insensitively.
@@ -319,20 +405,20 @@ impl<'p> Program<'p> {
         }
     }
 
-    /// The captures that matter from `pc` on, for the visited set.
-    fn key(&self, state: &State) -> (usize, usize, Vec<Option<(usize, usize)>>) {
+    /// The captures that matter from `pc` on, or `None` when none does.
+    fn live_captures(&self, state: &State) -> Option<Captured> {
         let live = &self.live[state.pc];
-        let captures = if live.iter().any(|l| *l) {
+        if !live.iter().any(|l| *l) {
+            return None;
+        }
+        Some(
             state
                 .captures
                 .iter()
                 .zip(live)
                 .map(|(c, l)| if *l { *c } else { None })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        (state.pc, state.at, captures)
+                .collect(),
+        )
     }
 
     fn search(&self, line: &[u8]) -> Search {
@@ -341,13 +427,13 @@ impl<'p> Program<'p> {
             at: 0,
             captures: vec![None; self.slots.len()],
         }];
-        let mut visited = HashSet::new();
+        let mut visited = Visited::new(self.insts.len(), line.len());
         let mut furthest = 0;
         while let Some(state) = stack.pop() {
-            if !visited.insert(self.key(&state)) {
+            if !visited.insert(state.pc, state.at, self.live_captures(&state)) {
                 continue;
             }
-            if visited.len() > MAX_STATES {
+            if visited.count > MAX_STATES || visited.sparse.len() > MAX_CAPTURE_STATES {
                 return Search::TooComplex(furthest);
             }
             let State { pc, at, captures } = state;
@@ -543,6 +629,21 @@ mod tests {
         let e = check(&pattern, &line).unwrap_err();
         assert_eq!(e.kind, MismatchKind::Content);
         assert!(started.elapsed().as_secs() < 10);
+    }
+
+    #[test]
+    fn reused_captures_after_wildcards_give_up_not_hang() {
+        let pattern = "{*}{x}{*}{y}{*}{x}{*}{y}{*}z";
+        let line = "a ".repeat(2000);
+        let e = check(pattern, &line).unwrap_err();
+        assert_eq!(e.kind, MismatchKind::TooComplex);
+        assert!(e.to_string().starts_with("pattern `{*}{x}{*}{y}"));
+        // Short lines are still decided.
+        assert!(check(pattern, "p q p q z").is_ok());
+        assert_eq!(
+            check(pattern, "p q r s z").unwrap_err().kind,
+            MismatchKind::Content
+        );
     }
 
     #[test]

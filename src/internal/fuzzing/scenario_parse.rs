@@ -97,8 +97,13 @@ fn self_match(scenario: &Scenario) {
 }
 
 fn match_input_lines(scenario: &Scenario, data: &[u8]) {
-    let received: Vec<&[u8]> = data.split(|&b| b == b'\n').take(8).collect();
-    for part in lines(scenario).flat_map(|l| &l.parts).take(8) {
+    // A few lines, cut short: enough to exercise the matcher, cheap enough per input.
+    let received: Vec<&[u8]> = data
+        .split(|&b| b == b'\n')
+        .take(6)
+        .map(|line| &line[..line.len().min(256)])
+        .collect();
+    for part in lines(scenario).flat_map(|l| &l.parts).take(6) {
         for line in &received {
             let _ = match_part(part, line, Ending::Lf, &Vars::new());
         }
