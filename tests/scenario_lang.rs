@@ -731,6 +731,11 @@ fn error_no_space_after_prefix() {
 }
 
 #[test]
+fn error_lower_case_prefix() {
+    insta::assert_snapshot!(step_error("C: A1 NOOP\ns: A1 OK"));
+}
+
+#[test]
 fn error_indented_step() {
     insta::assert_snapshot!(step_error("  C: A1 NOOP"));
 }

@@ -213,6 +213,13 @@ impl Parser<'_> {
     fn header_line(&mut self, index: usize, key_len: usize) {
         let line = &self.lines[index];
         let key: String = line.chars[..key_len].iter().collect();
+        if key == "c" || key == "s" {
+            let message = format!("`{key}:` is not a step prefix");
+            let help = "steps start with an upper-case `C` or `S`: `C:`, `S?`, `S~`, ...";
+            self.error(index, LineError::new(0, 2, message).help(help));
+            self.open = Open::Broken;
+            return;
+        }
         if let Some(first) = self.transcript_from {
             let message = format!("header line `{key}:` after the first step");
             let help = format!("move it above the transcript, which starts on line {first}");
@@ -235,11 +242,7 @@ impl Parser<'_> {
             value,
             value_at: key_len + 1 + lead,
         };
-        let result = self.header.apply(&header_line);
-        if let Err(mut error) = result {
-            if (key == "c" || key == "s") && error.message.starts_with("unknown header key") {
-                error.help = Some("steps start with an upper-case `C:` or `S:`".to_owned());
-            }
+        if let Err(error) = self.header.apply(&header_line) {
             self.error(index, error);
         }
     }

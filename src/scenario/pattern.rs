@@ -32,6 +32,9 @@ use std::hash::{BuildHasherDefault, Hasher};
 /// `user` and `password`, and captures from earlier lines), or what one match captured.
 pub type Vars = BTreeMap<String, Vec<u8>>;
 
+/// The variables one matched line bound (never those that were bound before it).
+pub type Captures = Vars;
+
 /// The most states one match may visit before it gives up with
 /// [`MismatchKind::TooComplex`].
 pub const MAX_STATES: usize = 1 << 22;
@@ -183,7 +186,12 @@ pub fn render_line(line: &Line, vars: &Vars) -> Result<Vec<u8>, RenderError> {
 /// Matches one received line (`line`, without its terminator; `ending` is what
 /// terminated it) against `part`, with the variables bound so far. On success, the
 /// variables this line captured (not those already in `vars`).
-pub fn match_part(part: &Part, line: &[u8], ending: Ending, vars: &Vars) -> Result<Vars, Mismatch> {
+pub fn match_part(
+    part: &Part,
+    line: &[u8],
+    ending: Ending,
+    vars: &Vars,
+) -> Result<Captures, Mismatch> {
     let program = Program::compile(&part.pieces, vars);
     let mismatch = |offset, kind| Mismatch {
         offset,
