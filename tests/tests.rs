@@ -21,6 +21,8 @@ mod layers;
 mod model_props;
 // net::Conn and tls::ClientTls over real sockets: STARTTLS in both roles, limits, closes.
 mod net_tls;
+// The reference client and its fault switches, against scripted servers.
+mod peer_client;
 // The reference server and its fault switches, over real sockets.
 mod peers;
 // proptest properties of the PLAIN codecs.
