@@ -92,6 +92,88 @@ const CATCHES: &[(&str, &[&str])] = &[
         "imap.server.preauth-only-protected",
         &["preauth-in-cleartext"],
     ),
+    // POP3 over STLS
+    (
+        "pop3.server.capa.implemented-with-stls",
+        &["stls-without-capa"],
+    ),
+    (
+        "pop3.server.stls.capability-advertised",
+        &["starttls-not-advertised", "stls-without-capa"],
+    ),
+    (
+        "pop3.server.stls.ok-then-handshake",
+        &["data-after-starttls-ok", "greeting-after-stls"],
+    ),
+    (
+        "pop3.server.stls.pipelined-command-injection",
+        &["executes-pipelined-after-starttls"],
+    ),
+    (
+        "pop3.server.stls.injection-user-pass",
+        &["executes-pipelined-after-starttls"],
+    ),
+    (
+        "pop3.server.stls.injection-split-segments",
+        &["executes-plaintext-after-starttls-ok"],
+    ),
+    (
+        "pop3.server.stls.only-authorization-state",
+        &["stls-in-transaction"],
+    ),
+    (
+        "pop3.server.stls.err-when-tls-active",
+        &["starttls-ok-when-tls-active"],
+    ),
+    (
+        "pop3.server.stls.not-listed-after-tls",
+        &["starttls-advertised-after-tls", "stale-capabilities"],
+    ),
+    (
+        "pop3.server.stls.stays-authorization-after-tls",
+        &["authenticated-by-tls"],
+    ),
+    (
+        "pop3.server.stls.pending-user-reset",
+        &["keeps-pending-user-after-stls"],
+    ),
+    (
+        "pop3.server.stls.with-argument",
+        &["starttls-with-arguments"],
+    ),
+    (
+        "pop3.server.user-pass.refused-cleartext",
+        &["user-pass-in-cleartext"],
+    ),
+    (
+        "pop3.server.sasl-plain.not-advertised-cleartext",
+        &["plain-in-cleartext"],
+    ),
+    (
+        "pop3.server.sasl-plain.refused-cleartext",
+        &["plain-in-cleartext"],
+    ),
+    ("pop3.server.sasl-plain.after-tls", &["stale-capabilities"]),
+    (
+        "pop3.server.sasl-plain.grammar-255",
+        &["short-plain-field-limit"],
+    ),
+    (
+        "pop3.server.sasl-plain.grammar-malformed",
+        &["lax-plain-parser"],
+    ),
+    (
+        "pop3.server.tls-failure-no-plaintext-fallback",
+        &[
+            "plaintext-fallback-on-tls-failure",
+            "executes-plaintext-after-starttls-ok",
+        ],
+    ),
+    ("pop3.server.close-notify-after-stls", &["no-close-notify"]),
+    (
+        "pop3.server.privacy-mode.tls-deactivated-terminates",
+        &["plaintext-after-close-notify"],
+    ),
 ];
 
 fn judging() -> Judging {
