@@ -174,6 +174,27 @@ const CATCHES: &[(&str, &[&str])] = &[
         "pop3.server.privacy-mode.tls-deactivated-terminates",
         &["plaintext-after-close-notify"],
     ),
+    // IMAPS (implicit TLS, port 993)
+    (
+        "imaps.server.no-plaintext-before-handshake",
+        &["greeting-before-handshake"],
+    ),
+    (
+        "imaps.server.greeting-after-handshake",
+        &["greeting-before-handshake"],
+    ),
+    (
+        "imaps.server.starttls-rejected",
+        &[
+            "starttls-ok-when-tls-active",
+            "starttls-advertised-after-tls",
+        ],
+    ),
+    ("imaps.server.close-notify-on-logout", &["no-close-notify"]),
+    (
+        "imaps.server.stays-non-authenticated",
+        &["authenticated-by-tls"],
+    ),
 ];
 
 fn judging() -> Judging {
