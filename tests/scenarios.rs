@@ -195,6 +195,27 @@ const CATCHES: &[(&str, &[&str])] = &[
         "imaps.server.stays-non-authenticated",
         &["authenticated-by-tls"],
     ),
+    // POP3S (implicit TLS, port 995)
+    (
+        "pop3s.server.no-plaintext-before-handshake",
+        &["greeting-before-handshake"],
+    ),
+    (
+        "pop3s.server.greeting-after-tls",
+        &["greeting-before-handshake"],
+    ),
+    (
+        "pop3s.server.stls-rejected",
+        &[
+            "starttls-ok-when-tls-active",
+            "starttls-advertised-after-tls",
+        ],
+    ),
+    ("pop3s.server.close-notify-on-quit", &["no-close-notify"]),
+    (
+        "pop3s.server.stays-authorization",
+        &["authenticated-by-tls"],
+    ),
 ];
 
 fn judging() -> Judging {
