@@ -216,6 +216,35 @@ const CATCHES: &[(&str, &[&str])] = &[
         "pop3s.server.stays-authorization",
         &["authenticated-by-tls"],
     ),
+    // ACAP over STARTTLS
+    (
+        "acap.server.starttls.capability-advertised",
+        &["starttls-not-advertised"],
+    ),
+    (
+        "acap.server.starttls.ok-then-handshake",
+        &["data-after-starttls-ok"],
+    ),
+    (
+        "acap.server.starttls.greeting-reissued",
+        &["acap-no-reissue-greeting", "data-after-starttls-ok"],
+    ),
+    (
+        "acap.server.starttls.pipelined-command-injection",
+        &["executes-pipelined-after-starttls"],
+    ),
+    (
+        "acap.server.starttls.rejected-when-authenticated",
+        &["starttls-when-authenticated"],
+    ),
+    (
+        "acap.server.plain.not-advertised-cleartext",
+        &["plain-in-cleartext"],
+    ),
+    (
+        "acap.server.plain.only-after-tls",
+        &["plain-in-cleartext", "stale-capabilities"],
+    ),
 ];
 
 fn judging() -> Judging {
