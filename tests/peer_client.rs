@@ -880,7 +880,7 @@ async fn a_failed_or_silent_handshake_never_falls_back_to_plaintext() {
 
         let fake = Fake::new(protocol).starttls(Starttls::OkThenSilence);
         let started = std::time::Instant::now();
-        let (result, _) = exchange(&fake, &[], |o| o.timeout(Duration::from_millis(200))).await;
+        let (result, _) = exchange(&fake, &[], |o| o.timeout(Duration::from_millis(150))).await;
         assert!(
             matches!(
                 result,
@@ -939,6 +939,36 @@ async fn hostile_input_ends_the_session_without_a_panic() {
         "{result:?}"
     );
     assert!(!seen.credentials(Protocol::Imap, false));
+}
+
+#[tokio::test]
+async fn a_trickling_server_cannot_keep_the_session_alive() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let (mut tcp, _) = listener.accept().await.unwrap();
+        let _ = tcp.write_all(b"* OK ").await;
+        // One octet every 10 ms, never a line end: each read succeeds in time.
+        for _ in 0..300 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            if tcp.write_all(b"x").await.is_err() {
+                break;
+            }
+        }
+    });
+    let started = std::time::Instant::now();
+    let opts = client(Protocol::Imap, addr).timeout(Duration::from_millis(30));
+    let result = run_client(&opts).await;
+    assert!(
+        matches!(result, Err(ClientError::Timeout { .. })),
+        "{result:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    server.abort();
 }
 
 // ---------------------------------------------------------------------------------------

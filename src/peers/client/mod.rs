@@ -50,9 +50,9 @@
 //! 8. One harmless command (IMAP `SELECT INBOX`, POP3 `STAT`, ACAP `NOOP`), then
 //!    LOGOUT/QUIT, a close_notify, and the TCP FIN.
 //!
-//! Every read is bounded in time ([`ClientOptions::timeout`]) and size (the codec
-//! limits, a per-command response cap, a per-session byte budget); a server can make the
-//! session fail, never hang it or make it panic.
+//! Every read is bounded in time ([`ClientOptions::timeout`], and the whole session by
+//! 16 of them) and size (the codec limits, a per-command response cap, a per-session
+//! byte budget); a server can make the session fail, never hang it or make it panic.
 //!
 //! # Layout
 //!
@@ -88,6 +88,10 @@ const INJECTION_WINDOW: Duration = Duration::from_millis(50);
 
 /// The most responses one command may draw before the session gives up.
 const MAX_RESPONSES_PER_COMMAND: usize = 1024;
+
+/// A whole session may take this many [`ClientOptions::timeout`]s: enough for its dozen
+/// round trips, and a bound on a server that trickles octets just fast enough.
+const SESSION_TIMEOUTS: u32 = 16;
 
 /// How the reference client behaves.
 #[derive(Clone, Debug)]
@@ -366,11 +370,20 @@ pub async fn run_client(opts: &ClientOptions) -> Result<SessionSummary, ClientEr
             close_notify: false,
         },
     };
-    let result = match opts.protocol {
-        Protocol::Imap => imap::run(&mut ctx).await,
-        Protocol::Pop3 => pop3::run(&mut ctx).await,
-        Protocol::Acap => acap::run(&mut ctx).await,
+    let budget = opts.timeout.saturating_mul(SESSION_TIMEOUTS);
+    let session = async {
+        match opts.protocol {
+            Protocol::Imap => imap::run(&mut ctx).await,
+            Protocol::Pop3 => pop3::run(&mut ctx).await,
+            Protocol::Acap => acap::run(&mut ctx).await,
+        }
     };
+    let result = tokio::time::timeout(budget, session)
+        .await
+        .unwrap_or(Err(ClientError::Timeout {
+            during: "running the whole session",
+            after: budget,
+        }));
     ctx.summary.tls = ctx.wire.is_tls();
     let close_notify = !opts.has(ClientFault::NoCloseNotify);
     ctx.summary.close_notify = ctx.wire.close(close_notify).await;
