@@ -564,7 +564,10 @@ async fn base64_plain(
         Some(text) => text.to_owned(),
         None => {
             conn.write(challenge).await?;
-            conn.line().await?.unwrap_or_default()
+            let line = conn.line().await?.unwrap_or_default();
+            // Recorded: a client that does not wait for the `+` sends a command here.
+            seen.lines.push((conn.is_tls(), line.clone()));
+            line
         }
     };
     let message = if text == "=" {
@@ -1086,6 +1089,17 @@ async fn observe(fault: ClientFault, on: bool) -> Symptoms {
             let (_, seen) = run(&imap, faults).await;
             let used = seen.sent(Imap, true, "AUTHENTICATE");
             symptom(&mut s, "imap: injected AUTH=PLAIN used inside TLS", used);
+            // EAST B_1: a capability list and the completion of the next command.
+            let imap = Fake::new(Imap)
+                .inject("* CAPABILITY IMAP4rev1 AUTH=PLAIN X-INJECTED-7F3A\r\nA2 OK capability done\r\n")
+                .caps_tls(Some("IMAP4rev1 AUTH=SCRAM-SHA-256 LOGINDISABLED"));
+            let (_, seen) = run(&imap, faults).await;
+            let early = seen.sent(Imap, true, "SELECT");
+            symptom(
+                &mut s,
+                "imap: injected A2 OK taken as the AUTHENTICATE result",
+                early,
+            );
             let pop3 = Fake::new(Pop3)
                 .inject("+OK\r\nSASL PLAIN\r\n.\r\n")
                 .caps_tls(Some("SASL SCRAM-SHA-256"));

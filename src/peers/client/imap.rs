@@ -7,6 +7,8 @@
 //! command counts. A tagged completion for any tag but the pending command's is a
 //! protocol error (the early-completion trick of CVE-2026-42246): the session stops.
 
+use std::collections::VecDeque;
+
 use super::{ClientError, ClientFault, Ctx, MAX_RESPONSES_PER_COMMAND, Mechanism, Refusal, shown};
 use crate::proto::capability::Capabilities;
 use crate::proto::imap::{AString, Response, ResponseKind, ResponseReader, Status};
@@ -17,6 +19,7 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) -> Result<(), ClientError> {
     Imap {
         ctx,
         reader: ResponseReader::new(),
+        queued: VecDeque::new(),
         tag: 0,
     }
     .run()
@@ -63,6 +66,8 @@ fn line_of(response: &Response) -> String {
 struct Imap<'c, 'o> {
     ctx: &'c mut Ctx<'o>,
     reader: ResponseReader,
+    /// Responses already parsed and not yet read (see `capabilities_after_tls`).
+    queued: VecDeque<Response>,
     tag: u32,
 }
 
@@ -73,6 +78,9 @@ impl Imap<'_, '_> {
     }
 
     async fn next_response(&mut self, during: &'static str) -> Result<Response, ClientError> {
+        if let Some(response) = self.queued.pop_front() {
+            return Ok(response);
+        }
         loop {
             match self.reader.next_response() {
                 Ok(Some(response)) => return Ok(response),
@@ -279,7 +287,9 @@ impl Imap<'_, '_> {
             return Ok(cleartext);
         }
         // Complete responses already in the reader came "inside TLS": there are none,
-        // unless acts-on-injected-plaintext kept the plaintext that followed the OK.
+        // unless acts-on-injected-plaintext kept the plaintext that followed the OK. A
+        // capability list among them is taken as volunteered; all stay queued, so the
+        // next commands read them as answers (a tagged OK completes a command early).
         let mut volunteered = None;
         for _ in 0..MAX_RESPONSES_PER_COMMAND {
             match self.reader.next_response() {
@@ -287,6 +297,7 @@ impl Imap<'_, '_> {
                     if let Some(caps) = response.capabilities() {
                         volunteered = Some(caps);
                     }
+                    self.queued.push_back(response);
                 }
                 Ok(None) | Err(_) => break,
             }
