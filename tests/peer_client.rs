@@ -32,7 +32,7 @@ const NAME: &str = "mail.example.test";
 /// How long the scripted server waits for anything.
 const WAIT: Duration = Duration::from_secs(2);
 /// The client's timeout in these tests.
-const CLIENT_TIMEOUT: Duration = Duration::from_millis(800);
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(3);
 
 struct Pki {
     minted: Minted,
@@ -462,7 +462,7 @@ impl FakeConn {
             return None;
         };
         let mut one = [0u8; 1];
-        match tokio::time::timeout(Duration::from_millis(500), tcp.peek(&mut one)).await {
+        match tokio::time::timeout(WAIT, tcp.peek(&mut one)).await {
             Ok(Ok(1)) => Some(one[0]),
             _ => None,
         }
