@@ -484,6 +484,9 @@ impl<'a> Session<'a> {
         match result {
             Ok(summary) => {
                 self.caps.tls_started();
+                // The peer answered the handshake: silence from here on is its fault (a
+                // FAIL), not an unreachable peer (an ERROR).
+                self.received_any = true;
                 if !summary.unconsumed_plaintext.is_empty() {
                     let entry = self.unconsumed_entry();
                     return Err(self.fail(
