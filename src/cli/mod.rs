@@ -7,6 +7,7 @@
 //! could not be reached at all.
 
 mod certs;
+mod client;
 mod identity;
 mod list;
 mod output;

@@ -2,6 +2,7 @@
 //! reference), reported as text, JSON, JUnit or Markdown.
 
 use super::Outcome;
+use super::client::{self, ClientArgs};
 use anyhow::{Context, bail};
 use base64::Engine as _;
 use clap::Args;
@@ -112,6 +113,8 @@ pub(crate) struct RunArgs {
     #[command(flatten)]
     target: TargetArgs,
     #[command(flatten)]
+    client: ClientArgs,
+    #[command(flatten)]
     select: SelectArgs,
     #[command(flatten)]
     report: ReportArgs,
@@ -127,6 +130,8 @@ pub(crate) struct ReplayArgs {
     file: PathBuf,
     #[command(flatten)]
     target: TargetArgs,
+    #[command(flatten)]
+    client: ClientArgs,
     #[command(flatten)]
     report: ReportArgs,
     /// SHOULD-level breaks fail instead of warning.
@@ -164,7 +169,7 @@ pub(crate) fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<Outcome
         jobs: args.select.jobs,
         identity_checks: Some(&selection),
     };
-    execute(&plan, &args.target, &args.report, out)
+    execute(&plan, &args.target, &args.client, &args.report, out)
 }
 
 pub(crate) fn replay(args: &ReplayArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
@@ -176,7 +181,7 @@ pub(crate) fn replay(args: &ReplayArgs, out: &mut dyn Write) -> anyhow::Result<O
         jobs: None,
         identity_checks: None,
     };
-    execute(&plan, &args.target, &args.report, out)
+    execute(&plan, &args.target, &args.client, &args.report, out)
 }
 
 fn display(path: &Option<PathBuf>) -> String {
@@ -198,6 +203,7 @@ struct Plan<'a> {
 fn execute(
     plan: &Plan<'_>,
     target_args: &TargetArgs,
+    client_args: &ClientArgs,
     report_args: &ReportArgs,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
@@ -216,6 +222,36 @@ fn execute(
     let password = password(target_args)?;
     let run = runtime.block_on(async {
         let started = Instant::now();
+        if client_args.client.is_some() {
+            let judging = judging(
+                &target_args.user,
+                &password,
+                client_args.name(),
+                strict,
+                report_args.show_secrets,
+            );
+            let progress = Progress::new(
+                scenarios.len() as u64,
+                Progress::should_show(report_args.quiet),
+            );
+            let done = client::run(
+                client_args,
+                scenarios,
+                &judging,
+                target_args.timeout,
+                jobs,
+                &|o| progress.inc(&o.id, o.verdict),
+            )
+            .await?;
+            progress.finish();
+            return Ok(runner::finish(
+                done.label,
+                done.outcomes,
+                expectations,
+                strict,
+                started.elapsed(),
+            ));
+        }
         let (targets, label, _servers) = if target_args.server.is_empty() {
             let reference =
                 reference::start(&target_args.reference_fault, target_args.timeout, 64 * 1024)

@@ -4,7 +4,9 @@
 //! FAIL (a WARN for SHOULD-level scenarios unless `--strict`), and returns an
 //! [`Outcome`] carrying the whole transcript with the TLS boundary recorded.
 
+pub mod auto;
 pub mod caps;
+pub mod client;
 pub mod identity;
 pub mod outcome;
 mod session;
@@ -135,7 +137,7 @@ async fn run_once(
     let mut session = Session::new(
         scenario,
         source,
-        target,
+        session::Peer::Server(target),
         judging.vars.clone(),
         Instant::now(),
     );

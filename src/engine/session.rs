@@ -2,12 +2,15 @@
 //! mailtls plays and judging the lines the peer must send. The first broken step stops
 //! the walk with a [`Stop`] that says why; reaching the end is a PASS.
 
+use super::auto::AutoResponder;
 use super::caps::CapsTracker;
+use super::client::ClientSide;
 use super::outcome::{Failure, StepRef};
 use super::{Source, Target};
+use crate::certs::profiles::{Acceptance, Profile};
 use crate::model::Party;
 use crate::net::transcript::{Direction, Event, Transcript};
-use crate::net::{CloseHow, Conn, ConnOptions, NetError, ReadLine};
+use crate::net::{CloseHow, Conn, ConnOptions, HANDSHAKE_RECORD, NetError, ReadLine};
 use crate::scenario::ast::{
     CapsAssertion, Directive, Ending, Expectation, Line, Part, Requirement, Scenario, Span, Step,
 };
@@ -43,7 +46,7 @@ struct Received {
 pub(super) struct Session<'a> {
     scenario: &'a Scenario,
     source: &'a Source,
-    target: &'a Target,
+    peer: Peer<'a>,
     /// The kind of peer judged: `Server` means mailtls sends the `C:` lines.
     judged: Party,
     opts: ConnOptions,
@@ -60,20 +63,40 @@ pub(super) struct Session<'a> {
     /// Whether anything at all arrived on the current connection (a timeout before the
     /// first octet is an ERROR, not a FAIL).
     received_any: bool,
+    /// Client role: answers what the scenario does not script.
+    auto: AutoResponder,
+    /// Client role: the last `[expect-exit]`, judged once the client has exited.
+    expect_exit: Option<(bool, Span)>,
+    /// The scenario reached its verdict early (the client refused a certificate): the
+    /// remaining steps are skipped, except `[expect-exit]`.
+    finished: Option<String>,
+}
+
+/// The peer under test and how to reach it.
+#[derive(Clone, Copy)]
+pub(super) enum Peer<'a> {
+    /// A server: mailtls connects and plays the client.
+    Server(&'a Target),
+    /// A client: mailtls accepts its connections and plays the server.
+    Client(&'a ClientSide),
 }
 
 impl<'a> Session<'a> {
     pub(super) fn new(
         scenario: &'a Scenario,
         source: &'a Source,
-        target: &'a Target,
+        peer: Peer<'a>,
         vars: Vars,
         started: Instant,
     ) -> Self {
+        let (timeout, max_line, judged) = match peer {
+            Peer::Server(target) => (target.timeout, target.max_line, Party::Server),
+            Peer::Client(side) => (side.timeout, side.max_line, Party::Client),
+        };
         let opts = ConnOptions {
-            read_timeout: scenario.meta.timeout.unwrap_or(target.timeout),
-            connect_timeout: target.timeout,
-            max_line: target.max_line,
+            read_timeout: scenario.meta.timeout.unwrap_or(timeout),
+            connect_timeout: timeout,
+            max_line,
             connection: 1,
             started,
             ..ConnOptions::default()
@@ -81,8 +104,8 @@ impl<'a> Session<'a> {
         Self {
             scenario,
             source,
-            target,
-            judged: Party::Server,
+            peer,
+            judged,
             opts,
             conn: None,
             connection: 0,
@@ -94,7 +117,15 @@ impl<'a> Session<'a> {
             close_passes: false,
             lookahead: VecDeque::new(),
             received_any: false,
+            auto: AutoResponder::new(scenario.meta.protocol),
+            expect_exit: None,
+            finished: None,
         }
+    }
+
+    /// The `[expect-exit]` the walk reached, if any.
+    pub(super) fn expect_exit(&self) -> Option<(bool, Span)> {
+        self.expect_exit
     }
 
     /// Everything recorded so far, all connections merged.
@@ -111,6 +142,12 @@ impl<'a> Session<'a> {
         self.connect().await?;
         let steps = &self.scenario.steps;
         for step in steps {
+            if self.finished.is_some() {
+                if let Step::Directive(Directive::ExpectExit(success), span) = step {
+                    self.expect_exit = Some((*success, *span));
+                }
+                continue;
+            }
             match step {
                 Step::Line(line) if self.sends(line) => self.send(line).await?,
                 Step::Line(line) => self.judge(line).await?,
@@ -118,7 +155,75 @@ impl<'a> Session<'a> {
                 Step::Directive(directive, span) => self.directive(directive, *span).await?,
             }
         }
+        if let Some(done) = self.finished.take() {
+            return Err(Stop::Pass(done));
+        }
+        if self.judged == Party::Client {
+            self.drain().await?;
+        }
         Ok(())
+    }
+
+    /// Client role, after the last step: answer whatever the client still sends (its
+    /// LOGOUT, say) until it closes or goes quiet, judging forbidden lines and PLAIN.
+    async fn drain(&mut self) -> Result<(), Stop> {
+        let Some(conn) = self.conn.as_mut() else {
+            return Ok(());
+        };
+        if conn.peer_closed().is_some() {
+            return Ok(());
+        }
+        let span = self
+            .scenario
+            .steps
+            .last()
+            .map(Step::span)
+            .unwrap_or_default();
+        loop {
+            let got = match self.lookahead.pop_front() {
+                Some(got) => got,
+                None => match self.conn()?.read_line().await {
+                    Ok(ReadLine::Line {
+                        bytes,
+                        ending,
+                        entry,
+                    }) => {
+                        let got = Received {
+                            bytes,
+                            ending: ending_of(ending),
+                            entry: self.global_entry(entry),
+                        };
+                        self.observe(&got, span)?;
+                        got
+                    }
+                    // Closed, quiet or broken: either way the client is done with us.
+                    Ok(ReadLine::Closed { .. }) | Err(_) => return Ok(()),
+                },
+            };
+            if self.auto_answer(&got, span).await? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Client role: answers a line no step scripted. Returns whether it was a goodbye.
+    async fn auto_answer(&mut self, got: &Received, span: Span) -> Result<bool, Stop> {
+        let tls = self.conn.as_ref().is_some_and(Conn::is_tls);
+        let answer = self.auto.answer(&got.bytes, self.caps.current(), tls);
+        if let Some(problem) = answer.problem {
+            return Err(self.fail(
+                problem,
+                span,
+                "a well-formed PLAIN message: [authzid] NUL authcid NUL passwd (RFC 4616)"
+                    .to_owned(),
+                show_octets(&got.bytes),
+                Some(got.entry),
+            ));
+        }
+        if !answer.reply.is_empty() {
+            let _ = self.conn()?.write_all(&answer.reply).await;
+        }
+        Ok(answer.goodbye)
     }
 
     fn sends(&self, line: &Line) -> bool {
@@ -167,14 +272,20 @@ impl<'a> Session<'a> {
         }
         self.connection += 1;
         self.opts.connection = self.connection;
-        let conn = Conn::connect(self.target.addr, self.opts.clone())
-            .await
-            .map_err(|e| Stop::Error(format!("cannot reach the server: {e}")))?;
+        let conn = match self.peer {
+            Peer::Server(target) => Conn::connect(target.addr, self.opts.clone())
+                .await
+                .map_err(|e| Stop::Error(format!("cannot reach the server: {e}")))?,
+            Peer::Client(side) => Conn::accept(&side.listener, self.opts.clone())
+                .await
+                .map_err(|e| Stop::Error(format!("the client did not connect: {e}")))?,
+        };
         self.conn = Some(conn);
         self.caps.new_connection();
         self.lookahead.clear();
         self.forbidden.clear();
         self.received_any = false;
+        self.auto = AutoResponder::new(self.scenario.meta.protocol);
         Ok(())
     }
 
@@ -183,7 +294,18 @@ impl<'a> Session<'a> {
     async fn send(&mut self, line: &Line) -> Result<(), Stop> {
         let bytes = pattern::render_line(line, &self.vars)
             .map_err(|e| Stop::Error(format!("{}:{}: {e}", self.source.file, line.span().line)))?;
-        self.caps.sent(&bytes);
+        match self.judged {
+            Party::Server => self.caps.sent(&bytes),
+            // Client role: what mailtls advertises is what the auto-responder repeats.
+            Party::Client => {
+                for line in bytes.split(|&b| b == b'\n') {
+                    let line = line.strip_suffix(b"\r").unwrap_or(line);
+                    if !line.is_empty() {
+                        self.caps.received(line);
+                    }
+                }
+            }
+        }
         let span = line.span();
         match self.conn()?.write_all(&bytes).await {
             Ok(()) => Ok(()),
@@ -277,6 +399,10 @@ impl<'a> Session<'a> {
 
     /// Every received line passes here: capabilities, `requires:`, must-not-appear.
     fn observe(&mut self, line: &Received, span: Span) -> Result<(), Stop> {
+        if self.judged == Party::Client {
+            self.caps.sent(&line.bytes);
+            return self.check_forbidden(line, span);
+        }
         if let Some(caps) = self.caps.received(&line.bytes) {
             if !self.requires_checked {
                 self.requires_checked = true;
@@ -358,6 +484,9 @@ impl<'a> Session<'a> {
                         self.vars.extend(captures);
                         break;
                     }
+                    if self.judged == Party::Client {
+                        self.auto_answer(&got, first.span).await?;
+                    }
                 }
                 for part in rest {
                     self.expect_next(part).await?;
@@ -435,13 +564,21 @@ impl<'a> Session<'a> {
 
     async fn directive(&mut self, directive: &Directive, span: Span) -> Result<(), Stop> {
         match directive {
-            Directive::Tls { may_fail, .. } => self.tls(*may_fail, span).await,
+            Directive::Tls { may_fail, cert } => match self.peer {
+                Peer::Server(target) => self.tls(target, *may_fail, span).await,
+                Peer::Client(side) => {
+                    self.tls_server(side, cert.as_deref(), *may_fail, span)
+                        .await
+                }
+            },
             Directive::ExpectClose => self.expect_close(false, span).await,
             Directive::ExpectCloseNotify => self.expect_close(true, span).await,
             Directive::ExpectSilence(window) => self.expect_silence(*window, span).await,
-            Directive::ExpectHandshake => Err(Stop::Error(
-                "[expect-handshake] judges a client; this run judges a server".to_owned(),
-            )),
+            Directive::ExpectHandshake => self.expect_handshake(span).await,
+            Directive::ExpectExit(success) => {
+                self.expect_exit = Some((*success, span));
+                Ok(())
+            }
             Directive::Wait(pause) => {
                 self.conn()?.note(format!("[wait {}]", millis(*pause)));
                 tokio::time::sleep(*pause).await;
@@ -464,7 +601,7 @@ impl<'a> Session<'a> {
         }
     }
 
-    async fn tls(&mut self, may_fail: bool, span: Span) -> Result<(), Stop> {
+    async fn tls(&mut self, target: &Target, may_fail: bool, span: Span) -> Result<(), Stop> {
         if let Some(early) = self.lookahead.front() {
             return Err(self.fail(
                 "the server sent more before the TLS handshake",
@@ -474,16 +611,17 @@ impl<'a> Session<'a> {
                 Some(early.entry),
             ));
         }
-        let (config, record) = self
-            .target
+        let (config, record) = target
             .tls
             .config()
             .map_err(|e| Stop::Error(format!("TLS client configuration: {e}")))?;
-        let name = self.target.server_name.clone();
+        let name = target.server_name.clone();
         let result = self.conn()?.upgrade_client(config, name).await;
         match result {
             Ok(summary) => {
                 self.caps.tls_started();
+                // What was forbidden in cleartext was judged in cleartext.
+                self.forbidden.clear();
                 // The peer answered the handshake: silence from here on is its fault (a
                 // FAIL), not an unreachable peer (an ERROR).
                 self.received_any = true;
@@ -500,8 +638,7 @@ impl<'a> Session<'a> {
                 Ok(())
             }
             Err(e) => {
-                if record.verdict().is_some_and(|v| !v.is_trusted()) && !self.target.tls.insecure()
-                {
+                if record.verdict().is_some_and(|v| !v.is_trusted()) && !target.tls.insecure() {
                     return Err(Stop::Error(format!(
                         "{e}: the server's certificate chain is not trusted (give its CA with --ca, or --insecure to go on)"
                     )));
@@ -520,6 +657,144 @@ impl<'a> Session<'a> {
                 ))
             }
         }
+    }
+
+    /// Client role: the client's next octet must start a TLS handshake record.
+    async fn expect_handshake(&mut self, span: Span) -> Result<(), Stop> {
+        let expected = "a TLS handshake record (first octet 0x16)".to_owned();
+        if let Some(early) = self.lookahead.front() {
+            return Err(self.fail(
+                "the client sent plaintext where its ClientHello belongs",
+                span,
+                expected,
+                show_octets(&early.bytes),
+                Some(early.entry),
+            ));
+        }
+        match self.conn()?.peek_first_byte().await {
+            Ok(Some(HANDSHAKE_RECORD)) => Ok(()),
+            Ok(Some(_)) => {
+                let pending = self.conn()?.pending().to_vec();
+                let entry = self.unconsumed_entry();
+                Err(self.fail(
+                    "the client sent plaintext where its ClientHello belongs",
+                    span,
+                    expected,
+                    show_octets(&pending),
+                    entry,
+                ))
+            }
+            Ok(None) => Err(self.closed(CloseHow::Fin, span, expected)),
+            Err(e) => Err(self.fail(
+                "the client sent no ClientHello",
+                span,
+                expected,
+                e.to_string(),
+                None,
+            )),
+        }
+    }
+
+    /// Client role: mailtls accepts the client's handshake presenting the profile's
+    /// certificate. A profile the client must refuse passes when it aborts.
+    async fn tls_server(
+        &mut self,
+        side: &ClientSide,
+        cert: Option<&str>,
+        may_fail: bool,
+        span: Span,
+    ) -> Result<(), Stop> {
+        let profile = match cert {
+            None => Profile::Valid,
+            Some(id) => id
+                .parse::<Profile>()
+                .map_err(|e| Stop::Error(format!("{}:{}: {e}", self.source.file, span.line)))?,
+        };
+        let described = profile.describe(&side.certs.name);
+        let config = side
+            .certs
+            .leaf(profile)
+            .ok_or_else(|| Stop::Error(format!("no certificate for profile {profile}")))
+            .and_then(|leaf| leaf.server_config().map_err(|e| Stop::Error(e.to_string())))?;
+        self.conn()?
+            .note(format!("certificate profile {profile}: {described}"));
+        let result = self.conn()?.upgrade_server(config).await;
+        match (result, profile.acceptance()) {
+            (Ok(summary), acceptance) => {
+                self.caps.tls_started();
+                self.forbidden.clear();
+                self.received_any = true;
+                if !summary.unconsumed_plaintext.is_empty() {
+                    let entry = summary.unconsumed_entry.map(|e| self.global_entry(e));
+                    return Err(self.fail(
+                        "the client sent plaintext after the STARTTLS answer, before its ClientHello",
+                        span,
+                        "a ClientHello right after the answer".to_owned(),
+                        show_octets(&summary.unconsumed_plaintext),
+                        entry,
+                    ));
+                }
+                if acceptance == Acceptance::Reject {
+                    return Err(self.fail(
+                        format!("the client accepted a certificate it must refuse ({profile})"),
+                        span,
+                        format!("the client aborts the handshake: {described}"),
+                        format!(
+                            "handshake completed ({} {})",
+                            summary.version, summary.cipher_suite
+                        ),
+                        None,
+                    ));
+                }
+                Ok(())
+            }
+            (Err(e), Acceptance::Reject | Acceptance::EitherReading) => {
+                self.after_refusal(profile, &e, span).await
+            }
+            (Err(e), Acceptance::Accept) if may_fail => Err(Stop::Pass(format!(
+                "the TLS handshake failed ({e}), which this step allows"
+            ))),
+            (Err(e), Acceptance::Accept) => Err(self.fail(
+                format!(
+                    "the client aborted the handshake of a certificate it must accept ({profile})"
+                ),
+                span,
+                format!("a completed handshake: {described}"),
+                e.to_string(),
+                None,
+            )),
+        }
+    }
+
+    /// Client role: the client refused a certificate. It must not go on in plaintext:
+    /// anything it sends on this connection within a moment is a FAIL.
+    async fn after_refusal(
+        &mut self,
+        profile: Profile,
+        e: &NetError,
+        span: Span,
+    ) -> Result<(), Stop> {
+        let window = Duration::from_millis(300);
+        let late = self.conn()?.read_within(window).await.unwrap_or_default();
+        let plain: Vec<u8> = late
+            .iter()
+            .copied()
+            .filter(|b| b.is_ascii_graphic() || *b == b' ')
+            .collect();
+        if plain.len() >= 4 {
+            let entry = self.unconsumed_entry();
+            return Err(self.fail(
+                "the client went on in plaintext after refusing the certificate",
+                span,
+                "nothing more from the client on this connection".to_owned(),
+                show_octets(&late),
+                entry,
+            ));
+        }
+        self.finished = Some(format!(
+            "the client refused the {profile} certificate ({e})"
+        ));
+        Ok(())
     }
 
     /// The transcript entry of the last plaintext data the server sent.

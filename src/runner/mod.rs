@@ -12,13 +12,14 @@ pub mod reference;
 pub mod select;
 pub mod target;
 
+use crate::engine::client::{ClientTarget, Launch, run_client_scenario};
 use crate::engine::outcome::{Outcome, Run, Verdict};
 use crate::engine::{Judging, Source, Target, identity, run_scenario};
 use crate::model::Protocol;
 use crate::scenario::ast::Scenario;
 use expect::Expectations;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -56,6 +57,14 @@ pub async fn run(
     let permits = Arc::new(Semaphore::new(jobs.max(1)));
     let mut set = JoinSet::new();
     for (index, loaded) in scenarios.iter().enumerate() {
+        if !loaded
+            .scenario
+            .meta
+            .roles
+            .contains(&crate::model::Party::Server)
+        {
+            continue;
+        }
         let Some(target) = pick_target(&loaded.scenario, targets) else {
             continue;
         };
@@ -82,42 +91,100 @@ pub async fn run(
     outcomes.into_iter().map(|(_, outcome)| outcome).collect()
 }
 
-/// One scenario with an overall deadline: however a peer behaves, a scenario ends.
-async fn guarded(loaded: &Loaded, target: &Target, judging: &Judging) -> Outcome {
+/// Runs every client-role scenario that fits `target` (same protocol and transport),
+/// `jobs` at a time (each scenario listens on its own port and starts its own client).
+pub async fn run_clients(
+    scenarios: &[Loaded],
+    target: &ClientTarget,
+    judging: &Judging,
+    jobs: usize,
+    on_done: &(dyn Fn(&Outcome) + Sync),
+) -> Vec<Outcome> {
+    let judging = Arc::new(judging.clone());
+    // A client waited for by hand connects to one fixed port: one scenario at a time.
+    let jobs = if matches!(target.launch, Launch::Listen(_)) {
+        1
+    } else {
+        jobs.max(1)
+    };
+    let permits = Arc::new(Semaphore::new(jobs));
+    let mut set = JoinSet::new();
+    for (index, loaded) in scenarios.iter().enumerate() {
+        let meta = &loaded.scenario.meta;
+        if meta.protocol != target.protocol
+            || meta.transport != target.transport
+            || !meta.roles.contains(&crate::model::Party::Client)
+        {
+            continue;
+        }
+        let (loaded, target, judging, permits) = (
+            loaded.clone(),
+            target.clone(),
+            judging.clone(),
+            permits.clone(),
+        );
+        set.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            let scenario_time = deadline(&loaded, target.timeout).saturating_add(target.timeout);
+            let run = run_client_scenario(&loaded.scenario, &loaded.source, &target, &judging);
+            let outcome = match tokio::time::timeout(scenario_time, run).await {
+                Ok(outcome) => outcome,
+                Err(_) => timed_out(&loaded, crate::model::Party::Client, scenario_time),
+            };
+            (index, outcome)
+        });
+    }
+    let mut outcomes = Vec::new();
+    while let Some(joined) = set.join_next().await {
+        if let Ok((index, outcome)) = joined {
+            on_done(&outcome);
+            outcomes.push((index, outcome));
+        }
+    }
+    outcomes.sort_by_key(|(index, _)| *index);
+    outcomes.into_iter().map(|(_, outcome)| outcome).collect()
+}
+
+/// How long a scenario may take in all: a read timeout per step (and two more), per
+/// repetition, never more than ten minutes.
+fn deadline(loaded: &Loaded, per_read_default: Duration) -> Duration {
     let repeat = loaded.scenario.meta.repeat.max(1);
-    let per_read = loaded.scenario.meta.timeout.unwrap_or(target.timeout);
+    let per_read = loaded.scenario.meta.timeout.unwrap_or(per_read_default);
     let steps = u32::try_from(loaded.scenario.steps.len()).unwrap_or(u32::MAX);
-    let deadline = per_read
+    per_read
         .saturating_mul(steps.saturating_add(2))
         .saturating_mul(repeat)
-        .min(Duration::from_secs(600));
-    let started = Instant::now();
-    match tokio::time::timeout(
-        deadline,
-        run_scenario(&loaded.scenario, &loaded.source, target, judging),
-    )
-    .await
-    {
+        .min(Duration::from_secs(600))
+}
+
+/// The ERROR outcome of a scenario that ran past its deadline.
+fn timed_out(loaded: &Loaded, role: crate::model::Party, deadline: Duration) -> Outcome {
+    let meta = &loaded.scenario.meta;
+    Outcome {
+        id: meta.id.clone(),
+        title: meta.title.clone(),
+        protocol: meta.protocol,
+        role,
+        level: meta.level,
+        clauses: meta.clauses.clone(),
+        cves: meta.cves.clone(),
+        verdict: Verdict::Error,
+        message: format!("the scenario did not finish within {deadline:?}"),
+        failure: None,
+        transcript: Default::default(),
+        duration: deadline,
+        file: Some(loaded.source.file.clone().into()),
+        expected_failure: None,
+    }
+}
+
+/// One scenario with an overall deadline: however a peer behaves, a scenario ends.
+async fn guarded(loaded: &Loaded, target: &Target, judging: &Judging) -> Outcome {
+    let limit = deadline(loaded, target.timeout);
+    let run = run_scenario(&loaded.scenario, &loaded.source, target, judging);
+    match tokio::time::timeout(limit, run).await {
         Ok(outcome) => outcome,
-        Err(_) => {
-            let meta = &loaded.scenario.meta;
-            Outcome {
-                id: meta.id.clone(),
-                title: meta.title.clone(),
-                protocol: meta.protocol,
-                role: crate::model::Party::Server,
-                level: meta.level,
-                clauses: meta.clauses.clone(),
-                cves: meta.cves.clone(),
-                verdict: Verdict::Error,
-                message: format!("the scenario did not finish within {deadline:?}"),
-                failure: None,
-                transcript: Default::default(),
-                duration: started.elapsed(),
-                file: Some(loaded.source.file.clone().into()),
-                expected_failure: None,
-            }
-        }
+        Err(_) => timed_out(loaded, crate::model::Party::Server, limit),
     }
 }
 

@@ -117,7 +117,7 @@ pub enum Expectation {
     /// `S~` — lines are skipped until one matches (every skipped line is still judged
     /// against the active must-not-appear patterns).
     Eventually,
-    /// `S!` — from here to the end of the connection no line may match.
+    /// `S!` — from here until the connection ends or TLS starts, no line may match.
     Forbidden,
     /// `S&` — member of an unordered group (see [`Step::Unordered`]).
     Unordered,
@@ -223,6 +223,11 @@ pub enum Directive {
     /// `[new-connection]`: a fresh connection to the same target; captured variables
     /// are kept, capabilities are not.
     NewConnection,
+    /// `[expect-exit success]` / `[expect-exit failure]` (client role): how the client
+    /// under test must end — `failure` where it must refuse to go on (a bad certificate,
+    /// STARTTLS stripped), `success` where it must complete. Judged when the client has
+    /// exited, after the last step.
+    ExpectExit(bool),
     /// `[caps has STARTTLS]`, `[caps lacks LOGINDISABLED]`, `[caps has-sasl PLAIN]`,
     /// `[caps lacks-sasl PLAIN]`: an assertion on the last capability list received
     /// since the last TLS boundary (capabilities learnt before TLS are void after it).

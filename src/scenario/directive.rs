@@ -18,6 +18,7 @@ pub(crate) const NAMES: &[&str] = &[
     "close",
     "new-connection",
     "caps",
+    "expect-exit",
 ];
 
 /// The `[caps ...]` verbs.
@@ -112,6 +113,16 @@ pub(crate) fn parse_directive(chars: &[char]) -> Result<Directive, LineError> {
         }
         "wait" => Ok(Directive::Wait(one_duration(&name, &args, close)?)),
         "caps" => caps(&name, &args, close),
+        "expect-exit" => match args.as_slice() {
+            [word] if word.text == "success" => Ok(Directive::ExpectExit(true)),
+            [word] if word.text == "failure" => Ok(Directive::ExpectExit(false)),
+            [word, ..] => Err(word
+                .error(format!("`{}` is not an exit expectation", word.text))
+                .help("write `[expect-exit success]` or `[expect-exit failure]`")),
+            [] => Err(name
+                .error("`[expect-exit]` needs `success` or `failure`")
+                .help("write `[expect-exit success]` or `[expect-exit failure]`")),
+        },
         other => Err(name
             .error(format!("unknown directive `{other}`"))
             .maybe_help(did_you_mean(other, NAMES))

@@ -196,6 +196,8 @@ impl fmt::Display for Directive {
             Self::ExpectHandshake => f.write_str("[expect-handshake]"),
             Self::Wait(d) => write!(f, "[wait {}]", format_duration(*d)),
             Self::ClosePasses => f.write_str("[close-passes]"),
+            Self::ExpectExit(true) => f.write_str("[expect-exit success]"),
+            Self::ExpectExit(false) => f.write_str("[expect-exit failure]"),
             Self::CloseNotify => f.write_str("[close-notify]"),
             Self::Close => f.write_str("[close]"),
             Self::NewConnection => f.write_str("[new-connection]"),
