@@ -17,6 +17,7 @@
 //! therefore always accepted; above that the [`Limits`] passed in decide, and the default
 //! is a generous buffer bound, not a reading of the RFC.
 
+use std::ffi::CStr;
 use std::fmt;
 
 use thiserror::Error;
@@ -220,35 +221,39 @@ pub fn parse_with(
     limits: Limits,
     message: &[u8],
 ) -> Result<PlainMessage<'_>, PlainError> {
-    let mut separators = message
-        .iter()
-        .enumerate()
-        .filter(|&(_, &b)| b == 0)
-        .map(|(i, _)| i);
     let missing = |found| PlainError {
         kind: PlainErrorKind::MissingSeparator { found },
         offset: message.len(),
     };
-    let first = separators.next().ok_or_else(|| missing(0))?;
-    let second = separators.next().ok_or_else(|| missing(1))?;
-    if let Some(third) = separators.next() {
+    let (authzid, rest) = split_at_nul(message).ok_or_else(|| missing(0))?;
+    let (authcid, passwd) = split_at_nul(rest).ok_or_else(|| missing(1))?;
+    // Offsets are worked out only for an error.
+    let at = |field: &[u8]| message.len() - field.len();
+    if let Some((_, after)) = split_at_nul(passwd) {
         return Err(PlainError {
             kind: PlainErrorKind::ExtraSeparator,
-            offset: third,
+            offset: at(after) - 1,
         });
     }
 
-    let authzid = &message[..first];
-    let authcid = &message[first + 1..second];
-    let passwd = &message[second + 1..];
-    check_field(profile, limits, Field::Authzid, authzid, 0)?;
-    check_field(profile, limits, Field::Authcid, authcid, first + 1)?;
-    check_field(profile, limits, Field::Passwd, passwd, second + 1)?;
+    // The two separators are the only NULs: no field needs looking at for one.
+    let (max, nul) = (limits.effective_max(), Nul::Absent);
+    check_field(profile, max, Field::Authzid, authzid, nul)?;
+    check_field(profile, max, Field::Authcid, authcid, nul).map_err(|e| e.after(at(rest)))?;
+    check_field(profile, max, Field::Passwd, passwd, nul).map_err(|e| e.after(at(passwd)))?;
     Ok(PlainMessage {
         authzid: (!authzid.is_empty()).then_some(authzid),
         authcid,
         passwd,
     })
+}
+
+/// `bytes` cut at its first NUL: what comes before it and what comes after it.
+fn split_at_nul(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    // `CStr::from_bytes_until_nul` is the standard library's `memchr` for a NUL.
+    let with_nul = CStr::from_bytes_until_nul(bytes).ok()?.to_bytes_with_nul();
+    let (before, after) = bytes.split_at(with_nul.len());
+    Some((before.split_last()?.1, after))
 }
 
 /// Appends the encoded message to `out`, after checking every field under `profile`
@@ -261,66 +266,80 @@ pub fn encode(
     out: &mut Vec<u8>,
 ) -> Result<(), PlainError> {
     let authzid = message.authzid.unwrap_or_default();
-    let limits = Limits::DEFAULT;
-    let authcid_at = authzid.len() + 1;
-    let passwd_at = authcid_at + message.authcid.len() + 1;
-    check_field(profile, limits, Field::Authzid, authzid, 0)?;
-    check_field(profile, limits, Field::Authcid, message.authcid, authcid_at)?;
-    check_field(profile, limits, Field::Passwd, message.passwd, passwd_at)?;
-    out.reserve(passwd_at + message.passwd.len());
+    let (authcid, passwd) = (message.authcid, message.passwd);
+    let (max, nul) = (Limits::DEFAULT.effective_max(), Nul::Possible);
+    let authcid_at = || authzid.len() + 1;
+    check_field(profile, max, Field::Authzid, authzid, nul)?;
+    check_field(profile, max, Field::Authcid, authcid, nul).map_err(|e| e.after(authcid_at()))?;
+    check_field(profile, max, Field::Passwd, passwd, nul)
+        .map_err(|e| e.after(authcid_at() + authcid.len() + 1))?;
+    out.reserve(authzid.len() + authcid.len() + passwd.len() + 2);
     out.extend_from_slice(authzid);
     out.push(0);
-    out.extend_from_slice(message.authcid);
+    out.extend_from_slice(authcid);
     out.push(0);
-    out.extend_from_slice(message.passwd);
+    out.extend_from_slice(passwd);
     Ok(())
 }
 
-/// Checks one field; `at` is its offset in the whole message.
+impl PlainError {
+    /// The same error for a field that starts `at` octets into the message.
+    fn after(self, at: usize) -> Self {
+        Self {
+            offset: at + self.offset,
+            ..self
+        }
+    }
+}
+
+/// Whether a field may hold a NUL (a field the caller built) or is known not to (a field
+/// cut from a message between its only two NULs).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Nul {
+    Possible,
+    Absent,
+}
+
+/// Checks one field of at most `max` octets; the error offset is from the field's start.
 fn check_field(
     profile: Profile,
-    limits: Limits,
+    max: usize,
     field: Field,
     bytes: &[u8],
-    at: usize,
+    nul: Nul,
 ) -> Result<(), PlainError> {
     let fail = |kind, offset| Err(PlainError { kind, offset });
-    if bytes.is_empty() && field != Field::Authzid {
-        return fail(PlainErrorKind::EmptyField { field }, at);
-    }
-    let max = limits.effective_max();
-    if bytes.len() > max {
-        let kind = PlainErrorKind::FieldTooLong {
-            field,
-            len: bytes.len(),
-            max,
-        };
-        return fail(kind, at);
+    // Empty (allowed for authzid) or too long, in one comparison.
+    if bytes.len().wrapping_sub(1) >= max {
+        if !bytes.is_empty() {
+            let len = bytes.len();
+            return fail(PlainErrorKind::FieldTooLong { field, len, max }, 0);
+        }
+        if field != Field::Authzid {
+            return fail(PlainErrorKind::EmptyField { field }, 0);
+        }
     }
     let scan = match profile {
         Profile::Rfc2595 => scan_rfc2595(bytes),
-        Profile::Rfc4616 => scan_rfc3629(bytes),
+        Profile::Rfc4616 => scan_rfc3629(bytes, nul),
     };
-    match scan {
-        Ok(()) => Ok(()),
-        Err((i, Problem::Octet(0))) => fail(PlainErrorKind::ExtraSeparator, at + i),
-        Err((i, Problem::Octet(octet))) => {
-            let kind = PlainErrorKind::ForbiddenOctet {
-                octet,
-                field,
-                profile,
-            };
-            fail(kind, at + i)
-        }
-        Err((i, Problem::Utf8(problem))) => {
-            let kind = PlainErrorKind::InvalidUtf8 {
-                problem,
-                field,
-                profile,
-            };
-            fail(kind, at + i)
-        }
-    }
+    let Err((i, problem)) = scan else {
+        return Ok(());
+    };
+    let kind = match problem {
+        Problem::Octet(0) => PlainErrorKind::ExtraSeparator,
+        Problem::Octet(octet) => PlainErrorKind::ForbiddenOctet {
+            octet,
+            field,
+            profile,
+        },
+        Problem::Utf8(problem) => PlainErrorKind::InvalidUtf8 {
+            problem,
+            field,
+            profile,
+        },
+    };
+    fail(kind, i)
 }
 
 enum Problem {
@@ -330,8 +349,92 @@ enum Problem {
 
 /// RFC 2595's UTF8-SAFE, literally: ASCII but NUL/LF/CR, and lead octets C0–FD with
 /// 1–5 continuation octets (80–BF), whatever the value they encode.
+///
+/// Every RFC 3629 character is also one of these (the 1999 ABNF allows more), so the
+/// standard library's UTF-8 validation takes the well-formed start whole, where only NUL,
+/// CR and LF remain to be found. Whatever RFC 3629 refuses after that goes through a state
+/// machine; only when that refuses too is the character it stopped in read again, to say
+/// what is wrong.
 fn scan_rfc2595(bytes: &[u8]) -> Result<(), (usize, Problem)> {
-    let mut i = 0;
+    let (utf8, more) = utf8_prefix(bytes);
+    // Inside well-formed UTF-8 an ASCII octet always starts a character.
+    if has_octet(utf8, [0, b'\n', b'\r']) {
+        let forbidden = |&b: &u8| matches!(b, 0 | b'\n' | b'\r');
+        if let Some(at) = utf8.iter().position(forbidden) {
+            return Err((at, Problem::Octet(utf8[at])));
+        }
+    }
+    if !more {
+        return Ok(());
+    }
+    let rest = bytes.get(utf8.len()..).unwrap_or_default();
+    match rfc2595_refused(rest) {
+        None => Ok(()),
+        Some(at) => rfc2595_problem(bytes, utf8.len() + at),
+    }
+}
+
+/// Where in `bytes` the character starts that RFC 2595 refuses (or `None`), by
+/// [`RFC2595_NEXT`]: a table lookup per octet and no branch on the data, but for a look at
+/// the state every 16 octets to stop early.
+fn rfc2595_refused(bytes: &[u8]) -> Option<usize> {
+    // All ones in the states between characters, where the next octet starts one.
+    const BETWEEN: [usize; 8] = [usize::MAX, 0, 0, 0, 0, 0, 0, 0];
+    let (mut state, mut start, mut i) = (0u8, 0usize, 0usize);
+    for block in bytes.chunks(16) {
+        for &octet in block {
+            let between = BETWEEN[usize::from(state & 7)];
+            start = (i & between) | (start & !between);
+            state = RFC2595_NEXT[usize::from(state & 7)][usize::from(octet)];
+            // At most `bytes.len()`.
+            i = i.wrapping_add(1);
+        }
+        if state == REFUSED {
+            return Some(start);
+        }
+    }
+    // Refused when the last character is cut short.
+    (state != 0).then_some(start)
+}
+
+/// The state of [`RFC2595_NEXT`] once something is refused; it stays there.
+const REFUSED: u8 = 6;
+
+/// RFC 2595's UTF8-SAFE as a state machine: the state is how many continuation octets the
+/// character being read still needs (0-5), or [`REFUSED`]; the table gives the next state
+/// by state and octet.
+const RFC2595_NEXT: [[u8; 256]; 8] = {
+    let mut table = [[REFUSED; 256]; 8];
+    let mut octet = 0;
+    while octet < 256 {
+        // Between characters: what the octet starts.
+        table[0][octet] = match octet {
+            0x00 | 0x0A | 0x0D => REFUSED,
+            0x01..=0x7F => 0,
+            0xC0..=0xDF => 1,
+            0xE0..=0xEF => 2,
+            0xF0..=0xF7 => 3,
+            0xF8..=0xFB => 4,
+            0xFC..=0xFD => 5,
+            _ => REFUSED,
+        };
+        // Inside a character: a continuation octet, one fewer to go.
+        if octet >= 0x80 && octet <= 0xBF {
+            let mut state = 1;
+            while state <= 5 {
+                table[state][octet] = state as u8 - 1;
+                state += 1;
+            }
+        }
+        octet += 1;
+    }
+    table
+};
+
+/// The first problem in `bytes` under RFC 2595, reading one character at a time from
+/// `from`, a character boundary.
+fn rfc2595_problem(bytes: &[u8], from: usize) -> Result<(), (usize, Problem)> {
+    let mut i = from;
     while let Some(&lead) = bytes.get(i) {
         let continuations = match lead {
             0x00 | b'\n' | b'\r' => return Err((i, Problem::Octet(lead))),
@@ -356,22 +459,63 @@ fn scan_rfc2595(bytes: &[u8]) -> Result<(), (usize, Problem)> {
 }
 
 /// RFC 4616's SAFE: any well-formed RFC 3629 UTF-8 character except NUL.
-fn scan_rfc3629(bytes: &[u8]) -> Result<(), (usize, Problem)> {
+fn scan_rfc3629(bytes: &[u8], nul: Nul) -> Result<(), (usize, Problem)> {
     // The standard library validates RFC 3629 UTF-8; only on failure do we classify.
-    let (valid, invalid) = match std::str::from_utf8(bytes) {
-        Ok(_) => (bytes, None),
-        Err(e) => {
-            let (valid, rest) = bytes.split_at(e.valid_up_to());
-            (valid, Some(rest))
+    let (valid, more) = utf8_prefix(bytes);
+    if nul == Nul::Possible {
+        if let Some((before, _)) = split_at_nul(valid) {
+            return Err((before.len(), Problem::Octet(0)));
+        }
+    }
+    if !more {
+        return Ok(());
+    }
+    let rest = bytes.get(valid.len()..).unwrap_or_default();
+    Err((valid.len(), Problem::Utf8(classify_rfc3629(rest))))
+}
+
+/// The longest well-formed RFC 3629 UTF-8 prefix of `bytes`, and whether anything follows
+/// it.
+fn utf8_prefix(bytes: &[u8]) -> (&[u8], bool) {
+    match std::str::from_utf8(bytes) {
+        Ok(_) => (bytes, false),
+        Err(e) => (bytes.split_at(e.valid_up_to()).0, true),
+    }
+}
+
+/// Whether some octet of `bytes` is one of `needles`, which must be ASCII.
+///
+/// Eight octets at a time (SWAR) and with no branch on the data: a loop with a comparison
+/// per octet costs several times more, and under fuzzing instrumentation every comparison
+/// is also a call into the fuzzer. Where the octet is, the rare caller that needs it finds
+/// out octet by octet.
+fn has_octet<const N: usize>(bytes: &[u8], needles: [u8; N]) -> bool {
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGHS: u64 = ONES << 7;
+    // Non-zero when an octet of `word` is a needle: subtracting 0x01 from a zero octet of
+    // `x` borrows into its high bit, which `!x` keeps since a needle is ASCII. (A borrow
+    // can also mark the octet above; that one only ever follows a true match.)
+    let hits = |word: u64| {
+        needles.into_iter().fold(0, |acc, needle| {
+            let x = word ^ (ONES * u64::from(needle));
+            acc | (x.wrapping_sub(ONES) & !x & HIGHS)
+        })
+    };
+    let found = bytes.chunks_exact(8).fold(0, |acc, word| {
+        acc | hits(u64::from_le_bytes(word.try_into().unwrap_or_default()))
+    });
+    // The last 0-7 octets: in the last eight, which may overlap what was read (harmless:
+    // only "whether" is asked), or above padding of 0x80 (not ASCII, so no needle). Not a
+    // loop over the octets: unrolled, that is one comparison each.
+    let last = match bytes.last_chunk::<8>() {
+        Some(last) => *last,
+        None => {
+            let mut word = [0x80; 8];
+            word[..bytes.len()].copy_from_slice(bytes);
+            word
         }
     };
-    if let Some(nul) = valid.iter().position(|&b| b == 0) {
-        return Err((nul, Problem::Octet(0)));
-    }
-    match invalid {
-        Some(rest) => Err((valid.len(), Problem::Utf8(classify_rfc3629(rest)))),
-        None => Ok(()),
-    }
+    found | hits(u64::from_le_bytes(last)) != 0
 }
 
 /// Names the RFC 3629 problem at the start of `bytes`, which the standard library has
@@ -534,6 +678,273 @@ mod tests {
         };
         assert!(encode(Profile::Rfc4616, &nul, &mut out).is_err());
         assert_eq!(out, b"keep");
+    }
+
+    /// The octet-at-a-time parser this module had before the SWAR and UTF-8 fast paths,
+    /// kept as the reference the fast one must agree with exactly.
+    mod reference {
+        use super::super::{
+            Field, Limits, PlainError, PlainErrorKind, PlainMessage, Profile, Utf8Problem,
+            classify_rfc3629,
+        };
+
+        pub(super) fn parse_with(
+            profile: Profile,
+            limits: Limits,
+            message: &[u8],
+        ) -> Result<PlainMessage<'_>, PlainError> {
+            let mut separators = message
+                .iter()
+                .enumerate()
+                .filter(|&(_, &b)| b == 0)
+                .map(|(i, _)| i);
+            let missing = |found| PlainError {
+                kind: PlainErrorKind::MissingSeparator { found },
+                offset: message.len(),
+            };
+            let first = separators.next().ok_or_else(|| missing(0))?;
+            let second = separators.next().ok_or_else(|| missing(1))?;
+            if let Some(third) = separators.next() {
+                return Err(PlainError {
+                    kind: PlainErrorKind::ExtraSeparator,
+                    offset: third,
+                });
+            }
+            let authzid = &message[..first];
+            let authcid = &message[first + 1..second];
+            let passwd = &message[second + 1..];
+            check_field(profile, limits, Field::Authzid, authzid, 0)?;
+            check_field(profile, limits, Field::Authcid, authcid, first + 1)?;
+            check_field(profile, limits, Field::Passwd, passwd, second + 1)?;
+            Ok(PlainMessage {
+                authzid: (!authzid.is_empty()).then_some(authzid),
+                authcid,
+                passwd,
+            })
+        }
+
+        pub(super) fn check_field(
+            profile: Profile,
+            limits: Limits,
+            field: Field,
+            bytes: &[u8],
+            at: usize,
+        ) -> Result<(), PlainError> {
+            let fail = |kind, offset| Err(PlainError { kind, offset });
+            if bytes.is_empty() && field != Field::Authzid {
+                return fail(PlainErrorKind::EmptyField { field }, at);
+            }
+            let max = limits.effective_max();
+            if bytes.len() > max {
+                let len = bytes.len();
+                return fail(PlainErrorKind::FieldTooLong { field, len, max }, at);
+            }
+            let scan = match profile {
+                Profile::Rfc2595 => scan_rfc2595(bytes),
+                Profile::Rfc4616 => scan_rfc3629(bytes),
+            };
+            match scan {
+                Ok(()) => Ok(()),
+                Err((i, Ok(0))) => fail(PlainErrorKind::ExtraSeparator, at + i),
+                Err((i, Ok(octet))) => {
+                    let kind = PlainErrorKind::ForbiddenOctet {
+                        octet,
+                        field,
+                        profile,
+                    };
+                    fail(kind, at + i)
+                }
+                Err((i, Err(problem))) => {
+                    let kind = PlainErrorKind::InvalidUtf8 {
+                        problem,
+                        field,
+                        profile,
+                    };
+                    fail(kind, at + i)
+                }
+            }
+        }
+
+        type Problem = Result<u8, Utf8Problem>;
+
+        fn scan_rfc2595(bytes: &[u8]) -> Result<(), (usize, Problem)> {
+            let mut i = 0;
+            while let Some(&lead) = bytes.get(i) {
+                let continuations = match lead {
+                    0x00 | b'\n' | b'\r' => return Err((i, Ok(lead))),
+                    0x01..=0x7F => 0,
+                    0x80..=0xBF => return Err((i, Err(Utf8Problem::UnexpectedContinuation))),
+                    0xC0..=0xDF => 1,
+                    0xE0..=0xEF => 2,
+                    0xF0..=0xF7 => 3,
+                    0xF8..=0xFB => 4,
+                    0xFC..=0xFD => 5,
+                    0xFE..=0xFF => return Err((i, Err(Utf8Problem::InvalidLeadOctet))),
+                };
+                for k in 1..=continuations {
+                    match bytes.get(i + k) {
+                        Some(0x80..=0xBF) => {}
+                        _ => return Err((i, Err(Utf8Problem::Truncated))),
+                    }
+                }
+                i += 1 + continuations;
+            }
+            Ok(())
+        }
+
+        fn scan_rfc3629(bytes: &[u8]) -> Result<(), (usize, Problem)> {
+            let (valid, invalid) = match std::str::from_utf8(bytes) {
+                Ok(_) => (bytes, None),
+                Err(e) => {
+                    let (valid, rest) = bytes.split_at(e.valid_up_to());
+                    (valid, Some(rest))
+                }
+            };
+            if let Some(nul) = valid.iter().position(|&b| b == 0) {
+                return Err((nul, Ok(0)));
+            }
+            match invalid {
+                Some(rest) => Err((valid.len(), Err(classify_rfc3629(rest)))),
+                None => Ok(()),
+            }
+        }
+    }
+
+    /// A small deterministic generator (xorshift64*), so the differential runs the same
+    /// inputs every time.
+    struct Octets(u64);
+
+    impl Octets {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+
+        /// An octet that is interesting to the grammar more often than not.
+        fn octet(&mut self) -> u8 {
+            const SHAPES: &[u8] = &[
+                0x00, 0x00, b'\r', b'\n', b'a', b'Z', 0x01, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0,
+                0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0xF7, 0xF8, 0xFB,
+                0xFC, 0xFD, 0xFE, 0xFF,
+            ];
+            let r = self.next();
+            if r % 3 == 0 {
+                (r >> 8) as u8
+            } else {
+                SHAPES[(r >> 8) as usize % SHAPES.len()]
+            }
+        }
+    }
+
+    #[test]
+    fn the_fast_parser_agrees_with_the_octet_at_a_time_one() {
+        let mut rng = Octets(0x9E37_79B9_7F4A_7C15);
+        let mut message = Vec::new();
+        for case in 0..200_000 {
+            message.clear();
+            // Mostly short messages, some with fields around the 255-octet policy.
+            let len = match case % 8 {
+                1 => 240 + (rng.next() % 600) as usize,
+                _ => (rng.next() % 40) as usize,
+            };
+            // A quarter ASCII only, an eighth also without CR and LF.
+            let shape = rng.next() % 8;
+            if shape == 2 {
+                // Characters RFC 2595 allows and RFC 3629 does not (overlong, surrogate,
+                // 5- and 6-octet forms) among ASCII, now and then broken by a stray octet.
+                const SEQUENCES: &[&[u8]] = &[
+                    b"\xC0\x80",
+                    b"\xED\xA0\x80",
+                    b"\xF8\x88\x80\x80\x80",
+                    b"\xFC\x84\x80\x80\x80\x80",
+                    b"\xC3\xA9",
+                    b"ab",
+                ];
+                while message.len() < len {
+                    let r = rng.next();
+                    if r % 29 == 0 {
+                        message.push(rng.octet());
+                    } else {
+                        let sequence = SEQUENCES[(r >> 8) as usize % SEQUENCES.len()];
+                        message.extend_from_slice(sequence);
+                    }
+                }
+            }
+            for _ in message.len()..len {
+                let octet = match rng.octet() {
+                    0x80.. if shape < 2 => b'x',
+                    b'\r' | b'\n' if shape == 0 => b'y',
+                    octet => octet,
+                };
+                message.push(octet);
+            }
+            // Usually exactly two NULs, so the fields themselves get read.
+            if case % 4 != 0 {
+                message.retain(|&b| b != 0);
+                for _ in 0..2 {
+                    let at = (rng.next() as usize) % (message.len() + 1);
+                    message.insert(at, 0);
+                }
+            }
+            for profile in BOTH {
+                for limits in [Limits::RFC_MINIMUM, Limits::DEFAULT] {
+                    assert_eq!(
+                        parse_with(profile, limits, &message),
+                        reference::parse_with(profile, limits, &message),
+                        "{profile} on {message:?}"
+                    );
+                }
+                // Fields a caller built, NULs and all, for encode's checks.
+                for (field, at) in [(Field::Authzid, 0), (Field::Passwd, 7)] {
+                    let limits = Limits::DEFAULT;
+                    assert_eq!(
+                        check_field(
+                            profile,
+                            limits.effective_max(),
+                            field,
+                            &message,
+                            Nul::Possible
+                        )
+                        .map_err(|e| e.after(at)),
+                        reference::check_field(profile, limits, field, &message, at),
+                        "{profile} on field {message:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn has_octet_agrees_with_an_octet_by_octet_search() {
+        // Octets beside the needles that trip borrow-based tricks: 0x01, 0x80, 0xFF.
+        let filler = [b'a', 0x01, 0x80, 0xFF, 0x0B, 0x0E];
+        for len in 0..40 {
+            for fill in 0..filler.len() {
+                let base: Vec<u8> = (0..len)
+                    .map(|i| filler[(i + fill) % filler.len()])
+                    .collect();
+                let all = [0, b'\n', b'\r'];
+                assert!(!has_octet(&base, all), "{base:?}");
+                for at in 0..len {
+                    for octet in 0..=255 {
+                        let mut bytes = base.clone();
+                        bytes[at] = octet;
+                        assert_eq!(has_octet(&bytes, all), all.contains(&octet), "{bytes:?}");
+                        assert_eq!(has_octet(&bytes, [b'\r']), octet == b'\r', "{bytes:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn split_at_nul_cuts_at_the_first_nul() {
+        assert_eq!(split_at_nul(b""), None);
+        assert_eq!(split_at_nul(b"abc"), None);
+        assert_eq!(split_at_nul(b"\0"), Some((&b""[..], &b""[..])));
+        assert_eq!(split_at_nul(b"ab\0c\0d"), Some((&b"ab"[..], &b"c\0d"[..])));
     }
 
     #[test]
