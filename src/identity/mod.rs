@@ -446,7 +446,10 @@ fn best_outcome(rules: Rules, reference: &str, names: &[&str]) -> Best {
         rule: Rule::NoNameMatches,
         index: 0,
     };
-    for (index, name) in names.iter().enumerate() {
+    // Indexes counted by hand: `enumerate` checks each step for overflow, a comparison that
+    // fuzzing instrumentation turns into a call.
+    let (mut names, mut index) = (names.iter(), 0usize);
+    for name in &mut names {
         let outcome = match_one(rules, reference, name);
         if outcome.matched {
             return Best {
@@ -455,15 +458,86 @@ fn best_outcome(rules: Rules, reference: &str, names: &[&str]) -> Best {
                 index,
             };
         }
-        if best.rule == Rule::NoNameMatches && outcome.rule != Rule::NoNameMatches {
+        if outcome.rule != Rule::NoNameMatches {
             best = Best {
                 matched: false,
                 rule: outcome.rule,
                 index,
             };
+            break;
+        }
+        // At most `names.len()`.
+        index = index.wrapping_add(1);
+    }
+    // Once a telling failure is found only a match can change the answer, and whether a
+    // name matches takes much less to find out than why it does not; most names are not
+    // even of a length that could.
+    if names.as_slice().is_empty() {
+        return best;
+    }
+    let lengths = MatchLengths::of(reference);
+    for name in names {
+        index = index.wrapping_add(1);
+        if !lengths.admit(name) {
+            continue;
+        }
+        if let Some(rule) = quick_match(rules, reference, name) {
+            return Best {
+                matched: true,
+                rule,
+                index,
+            };
         }
     }
     best
+}
+
+/// The lengths of the presented names that can match a reference name: its own, or two
+/// more than its parent's (`*.` and the parent), each with or without a trailing dot.
+struct MatchLengths([u64; 4]);
+
+impl MatchLengths {
+    fn of(reference: &str) -> Self {
+        let mut bits = [0; 4];
+        let dot = reference.bytes().position(|octet| octet == b'.');
+        let parent = dot.map(|dot| reference.len() - dot - 1);
+        let wildcard = parent.map(|parent| parent + 2);
+        for len in [Some(reference.len()), wildcard].into_iter().flatten() {
+            for len in [len, len + 1] {
+                if let Some(word) = bits.get_mut(len / 64) {
+                    *word |= 1 << (len % 64);
+                }
+            }
+        }
+        Self(bits)
+    }
+
+    /// Whether `presented` has one of the lengths, with one comparison.
+    fn admit(&self, presented: &str) -> bool {
+        // No reference is over 253 octets, so no length of 255 or more is admitted.
+        let len = presented.len().min(255);
+        self.0[len / 64] >> (len % 64) & 1 == 1
+    }
+}
+
+/// The rule by which `presented` matches `reference` (a valid name without a trailing
+/// dot), if it does: exactly when [`match_one`] says it matches.
+///
+/// A name equal to the reference but for ASCII case is as valid as the reference; a
+/// wildcard base equal to the reference's parent likewise, and it is not the reference.
+fn quick_match(rules: Rules, reference: &str, presented: &str) -> Option<Rule> {
+    let presented = strip_trailing_dot(presented).as_bytes();
+    if same_name(presented, reference.as_bytes()) {
+        return Some(Rule::ExactMatch);
+    }
+    let [b'*', b'.', base @ ..] = presented else {
+        return None;
+    };
+    let (dot, _, _) = scan_dots_and_stars(reference.as_bytes());
+    let parent = reference.as_bytes().get(dot + 1..)?;
+    let covered = same_name(base, parent)
+        && (scan_dots_and_stars(base).0 < base.len() || rules.allows_single_label_wildcard_base());
+    covered.then_some(Rule::WildcardMatchesOneLabel)
 }
 
 fn match_one(rules: Rules, reference: &str, presented: &str) -> NameOutcome {
@@ -472,30 +546,27 @@ fn match_one(rules: Rules, reference: &str, presented: &str) -> NameOutcome {
         rule,
     };
     let presented = strip_trailing_dot(presented);
-    let (first, rest) = match presented.split_once('.') {
-        Some((first, rest)) => (first, Some(rest)),
-        None => (presented, None),
-    };
+    let (dot, star_first, star_rest) = scan_dots_and_stars(presented.as_bytes());
 
-    if rest.is_some_and(|rest| rest.contains('*')) {
+    if star_rest {
         return no(Rule::WildcardNotLeftmost);
     }
-    if !first.contains('*') {
-        if let Err(m) = validate(presented) {
-            return no(Rule::MalformedPresented(m));
-        }
-        return if presented.eq_ignore_ascii_case(reference) {
-            NameOutcome {
+    if !star_first {
+        // Equal to the (valid) reference but for case is valid: no need to look.
+        if same_name(presented.as_bytes(), reference.as_bytes()) {
+            return NameOutcome {
                 matched: true,
                 rule: Rule::ExactMatch,
-            }
-        } else {
-            no(Rule::NoNameMatches)
-        };
+            };
+        }
+        return no(match validate(presented) {
+            Ok(()) => Rule::NoNameMatches,
+            Err(m) => Rule::MalformedPresented(m),
+        });
     }
 
     // A wildcard in the left-most label.
-    let Some(base) = rest else {
+    let (Some(first), Some(base)) = (presented.get(..dot), presented.get(dot + 1..)) else {
         return no(Rule::BareWildcard);
     };
     if let Err(m) = validate(base) {
@@ -504,16 +575,18 @@ fn match_one(rules: Rules, reference: &str, presented: &str) -> NameOutcome {
     if first != "*" {
         return no(Rule::PartialLabelWildcard);
     }
-    if !base.contains('.') && !rules.allows_single_label_wildcard_base() {
+    let (base_dot, _, _) = scan_dots_and_stars(base.as_bytes());
+    if base_dot == base.len() && !rules.allows_single_label_wildcard_base() {
         return no(Rule::WildcardTooBroad);
     }
-    if reference.eq_ignore_ascii_case(base) {
+    if same_name(reference.as_bytes(), base.as_bytes()) {
         return no(Rule::WildcardDoesNotMatchParent);
     }
-    let Some((_, reference_rest)) = reference.split_once('.') else {
+    let (reference_dot, _, _) = scan_dots_and_stars(reference.as_bytes());
+    let Some(parent) = reference.get(reference_dot + 1..) else {
         return no(Rule::NoNameMatches);
     };
-    if reference_rest.eq_ignore_ascii_case(base) {
+    if same_name(parent.as_bytes(), base.as_bytes()) {
         return NameOutcome {
             matched: true,
             rule: Rule::WildcardMatchesOneLabel,
@@ -524,7 +597,7 @@ fn match_one(rules: Rules, reference: &str, presented: &str) -> NameOutcome {
         .checked_sub(base.len() + 1)
         .and_then(|at| reference.get(at..))
         .and_then(|tail| tail.strip_prefix('.'))
-        .is_some_and(|tail| tail.eq_ignore_ascii_case(base));
+        .is_some_and(|tail| same_name(tail.as_bytes(), base.as_bytes()));
     no(if deeper {
         Rule::WildcardMatchesOnlyOneLabel
     } else {
@@ -534,16 +607,89 @@ fn match_one(rules: Rules, reference: &str, presented: &str) -> NameOutcome {
 
 fn reference_name(reference: &str) -> Result<&str, Malformation> {
     let name = strip_trailing_dot(reference);
-    if name.contains('*') {
-        return Err(Malformation::WildcardInReference);
+    match validate(name) {
+        Ok(()) => Ok(name),
+        // A `*` is never valid, so this is the only place to look for one.
+        Err(_) if name.contains('*') => Err(Malformation::WildcardInReference),
+        Err(m) => Err(m),
     }
-    validate(name)?;
-    Ok(name)
 }
 
 fn strip_trailing_dot(name: &str) -> &str {
-    name.strip_suffix('.').unwrap_or(name)
+    match name.as_bytes() {
+        [stripped @ .., b'.'] => name.get(..stripped.len()).unwrap_or(name),
+        _ => name,
+    }
 }
+
+/// ASCII case-insensitive equality, by folding octets through [`ASCII_LOWER`] rather than
+/// comparing them one by one (under fuzzing instrumentation each comparison is a call).
+fn same_name(a: &[u8], b: &[u8]) -> bool {
+    let differ = |acc, (x, y): (&u8, &u8)| {
+        acc | (ASCII_LOWER[usize::from(*x)] ^ ASCII_LOWER[usize::from(*y)])
+    };
+    a.len() == b.len() && a.iter().zip(b).fold(0, differ) == 0
+}
+
+/// Where the first `.` of `name` is (its length when there is none), and whether a `*`
+/// comes before it and after it: one pass through [`NAME_OCTET`], with no branch on the
+/// data.
+fn scan_dots_and_stars(name: &[u8]) -> (usize, bool, bool) {
+    // By `class & DOT | seen_dot << 1`: all ones at the first dot only. Masks come from
+    // tables, not arithmetic on flags, which the compiler would turn back into comparisons.
+    const FIRST_DOT: [usize; 4] = [0, usize::MAX, 0, 0];
+    let (mut dot, mut seen_dot, mut stars) = (name.len(), 0, [0u8; 2]);
+    let mut i = 0usize;
+    for &octet in name {
+        let class = NAME_OCTET[usize::from(octet)];
+        stars[usize::from(seen_dot)] |= class & STAR;
+        let first = FIRST_DOT[usize::from(class & DOT | seen_dot << 1)];
+        dot = (i & first) | (dot & !first);
+        seen_dot |= class & DOT;
+        // At most `name.len()`.
+        i = i.wrapping_add(1);
+    }
+    (dot, stars[0] != 0, stars[1] != 0)
+}
+
+/// Each octet, ASCII-lowercased.
+const ASCII_LOWER: [u8; 256] = {
+    let mut table = [0; 256];
+    let mut octet = 0;
+    while octet < 256 {
+        table[octet] = (octet as u8).to_ascii_lowercase();
+        octet += 1;
+    }
+    table
+};
+
+/// [`NAME_OCTET`]: a letter, digit, `-` or `_`.
+const LABEL: u8 = 0;
+/// [`NAME_OCTET`] bit: `.`.
+const DOT: u8 = 1;
+/// [`NAME_OCTET`] bit: `*`.
+const STAR: u8 = 2;
+/// [`NAME_OCTET`] bit: anything else a label cannot hold (`*` included).
+const OTHER: u8 = 4;
+
+/// The class of each octet in a host name.
+const NAME_OCTET: [u8; 256] = {
+    let mut table = [OTHER; 256];
+    let mut octet = 0;
+    while octet < 256 {
+        table[octet] = match octet as u8 {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' => LABEL,
+            b'.' => DOT,
+            b'*' => STAR | OTHER,
+            _ => OTHER,
+        };
+        octet += 1;
+    }
+    table
+};
+
+/// By [`DOT`] bit: all ones when a label goes on, zero when a dot ends it.
+const LABEL_GOES_ON: [usize; 2] = [usize::MAX, 0];
 
 /// Host-name syntax for a name without a wildcard; `*` is reported as a character.
 fn validate(name: &str) -> Result<(), Malformation> {
@@ -553,21 +699,53 @@ fn validate(name: &str) -> Result<(), Malformation> {
     if name.len() > 253 {
         return Err(Malformation::NameTooLong);
     }
-    for label in name.split('.') {
-        if label.is_empty() {
-            return Err(Malformation::EmptyLabel);
-        }
-        if label.len() > 63 {
-            return Err(Malformation::LabelTooLong);
-        }
-        for c in label.chars() {
-            match c {
-                'a'..='z' | 'A'..='Z' | '0'..='9' | '-' | '_' => {}
-                '\0' => return Err(Malformation::Nul),
-                c if !c.is_ascii() => return Err(Malformation::NonAscii),
-                c => return Err(Malformation::InvalidCharacter(c)),
+    // The usual case in one pass with no branch on the data: whether any octet is neither
+    // a label octet nor a dot, whether any label is empty (a dot first, last, or after a
+    // dot), and the longest label.
+    let (mut classes, mut empty, mut after_dot) = (LABEL, 0, DOT);
+    let (mut label, mut longest) = (0usize, 0usize);
+    for &octet in name.as_bytes() {
+        let class = NAME_OCTET[usize::from(octet)];
+        let dot = class & DOT;
+        classes |= class;
+        empty |= dot & after_dot;
+        after_dot = dot;
+        // Zero after a dot, else one longer (at most 253: no overflow). The mask comes from
+        // a table, not arithmetic on `dot`, which the compiler turns into a comparison.
+        label = label.wrapping_add(1) & LABEL_GOES_ON[usize::from(dot)];
+        longest = longest.max(label);
+    }
+    if (classes & OTHER) | empty | after_dot == 0 && longest <= 63 {
+        return Ok(());
+    }
+    // Otherwise the first label at fault, and what is wrong with it: one octet at a time,
+    // a dot after the end closing the last label.
+    let (mut len, mut bad) = (0usize, None);
+    for octet in name.as_bytes().iter().copied().chain([b'.']) {
+        match NAME_OCTET[usize::from(octet)] {
+            LABEL => {}
+            DOT => {
+                if len == 0 {
+                    return Err(Malformation::EmptyLabel);
+                }
+                if len > 63 {
+                    return Err(Malformation::LabelTooLong);
+                }
+                if let Some(octet) = bad {
+                    // Every octet of a multi-octet character is at least 0x80.
+                    return Err(match octet {
+                        0 => Malformation::Nul,
+                        0x80.. => Malformation::NonAscii,
+                        _ => Malformation::InvalidCharacter(char::from(octet)),
+                    });
+                }
+                len = 0;
+                continue;
             }
+            _ => bad = bad.or(Some(octet)),
         }
+        // At most `name.len()`.
+        len = len.wrapping_add(1);
     }
     Ok(())
 }
@@ -575,6 +753,226 @@ fn validate(name: &str) -> Result<(), Malformation> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The implementation before the fast paths, kept as the reference the fast one must
+    /// agree with exactly.
+    mod reference {
+        #![allow(clippy::all)]
+        use std::net::IpAddr;
+
+        use super::super::{
+            Decision, Malformation, NameOutcome, Presented, Rule, Rules, Source, Verdict,
+        };
+
+        pub(super) fn check(rules: Rules, reference: &str, presented: &Presented<'_>) -> Decision {
+            let decide = |verdict, rule, source| Decision {
+                verdict,
+                rule,
+                source,
+                rules,
+            };
+
+            if let Ok(ip) = reference.parse::<IpAddr>() {
+                return match presented.ip_addresses.iter().position(|a| *a == ip) {
+                    Some(i) => decide(
+                        Verdict::Match,
+                        Rule::IpAddressMatch,
+                        Some(Source::IpAddress(i)),
+                    ),
+                    None => decide(Verdict::NoMatch, Rule::IpAddressNoMatch, None),
+                };
+            }
+
+            let reference = match reference_name(reference) {
+                Ok(name) => name,
+                Err(m) => return decide(Verdict::Malformed, Rule::MalformedReference(m), None),
+            };
+
+            if !presented.dns_names.is_empty() {
+                let outcome = best_outcome(rules, reference, presented.dns_names);
+                if outcome.matched {
+                    return decide(
+                        Verdict::Match,
+                        outcome.rule,
+                        Some(Source::DnsName(outcome.index)),
+                    );
+                }
+                // "SAN before CN": say so when the CN would have matched.
+                let cn = best_outcome(rules, reference, presented.common_names);
+                if cn.matched {
+                    let rule = Rule::SanTakesPrecedenceOverCommonName;
+                    return decide(Verdict::NoMatch, rule, Some(Source::CommonName(cn.index)));
+                }
+                return decide(
+                    Verdict::NoMatch,
+                    outcome.rule,
+                    Some(Source::DnsName(outcome.index)),
+                );
+            }
+
+            if presented.common_names.is_empty() {
+                return decide(Verdict::NoMatch, Rule::NothingPresented, None);
+            }
+            let cn = best_outcome(rules, reference, presented.common_names);
+            let source = Some(Source::CommonName(cn.index));
+            match (cn.matched, rules.allows_common_name()) {
+                (true, true) => decide(Verdict::Match, Rule::CommonNameWithoutSan, source),
+                (true, false) => decide(Verdict::NoMatch, Rule::CommonNameNotUsed, source),
+                (false, _) => decide(Verdict::NoMatch, cn.rule, source),
+            }
+        }
+
+        pub(super) fn match_name(rules: Rules, reference: &str, presented: &str) -> NameOutcome {
+            match reference_name(reference) {
+                Ok(reference) => match_one(rules, reference, presented),
+                Err(m) => NameOutcome {
+                    matched: false,
+                    rule: Rule::MalformedReference(m),
+                },
+            }
+        }
+
+        pub(super) struct Best {
+            // The implementation before the table-driven fast paths.
+            pub(super) matched: bool,
+            pub(super) rule: Rule,
+            pub(super) index: usize,
+        }
+
+        /// The first match, or else the most telling failure (a named wildcard or syntax rule
+        /// beats a plain "different name").
+        pub(super) fn best_outcome(rules: Rules, reference: &str, names: &[&str]) -> Best {
+            let mut best = Best {
+                matched: false,
+                rule: Rule::NoNameMatches,
+                index: 0,
+            };
+            for (index, name) in names.iter().enumerate() {
+                let outcome = match_one(rules, reference, name);
+                if outcome.matched {
+                    return Best {
+                        matched: true,
+                        rule: outcome.rule,
+                        index,
+                    };
+                }
+                if best.rule == Rule::NoNameMatches && outcome.rule != Rule::NoNameMatches {
+                    best = Best {
+                        matched: false,
+                        rule: outcome.rule,
+                        index,
+                    };
+                }
+            }
+            best
+        }
+
+        pub(super) fn match_one(rules: Rules, reference: &str, presented: &str) -> NameOutcome {
+            let no = |rule| NameOutcome {
+                matched: false,
+                rule,
+            };
+            let presented = strip_trailing_dot(presented);
+            let (first, rest) = match presented.split_once('.') {
+                Some((first, rest)) => (first, Some(rest)),
+                None => (presented, None),
+            };
+
+            if rest.is_some_and(|rest| rest.contains('*')) {
+                return no(Rule::WildcardNotLeftmost);
+            }
+            if !first.contains('*') {
+                if let Err(m) = validate(presented) {
+                    return no(Rule::MalformedPresented(m));
+                }
+                return if presented.eq_ignore_ascii_case(reference) {
+                    NameOutcome {
+                        matched: true,
+                        rule: Rule::ExactMatch,
+                    }
+                } else {
+                    no(Rule::NoNameMatches)
+                };
+            }
+
+            // A wildcard in the left-most label.
+            let Some(base) = rest else {
+                return no(Rule::BareWildcard);
+            };
+            if let Err(m) = validate(base) {
+                return no(Rule::MalformedPresented(m));
+            }
+            if first != "*" {
+                return no(Rule::PartialLabelWildcard);
+            }
+            if !base.contains('.') && !rules.allows_single_label_wildcard_base() {
+                return no(Rule::WildcardTooBroad);
+            }
+            if reference.eq_ignore_ascii_case(base) {
+                return no(Rule::WildcardDoesNotMatchParent);
+            }
+            let Some((_, reference_rest)) = reference.split_once('.') else {
+                return no(Rule::NoNameMatches);
+            };
+            if reference_rest.eq_ignore_ascii_case(base) {
+                return NameOutcome {
+                    matched: true,
+                    rule: Rule::WildcardMatchesOneLabel,
+                };
+            }
+            let deeper = reference
+                .len()
+                .checked_sub(base.len() + 1)
+                .and_then(|at| reference.get(at..))
+                .and_then(|tail| tail.strip_prefix('.'))
+                .is_some_and(|tail| tail.eq_ignore_ascii_case(base));
+            no(if deeper {
+                Rule::WildcardMatchesOnlyOneLabel
+            } else {
+                Rule::NoNameMatches
+            })
+        }
+
+        pub(super) fn reference_name(reference: &str) -> Result<&str, Malformation> {
+            let name = strip_trailing_dot(reference);
+            if name.contains('*') {
+                return Err(Malformation::WildcardInReference);
+            }
+            validate(name)?;
+            Ok(name)
+        }
+
+        fn strip_trailing_dot(name: &str) -> &str {
+            name.strip_suffix('.').unwrap_or(name)
+        }
+
+        /// Host-name syntax for a name without a wildcard; `*` is reported as a character.
+        fn validate(name: &str) -> Result<(), Malformation> {
+            if name.is_empty() {
+                return Err(Malformation::Empty);
+            }
+            if name.len() > 253 {
+                return Err(Malformation::NameTooLong);
+            }
+            for label in name.split('.') {
+                if label.is_empty() {
+                    return Err(Malformation::EmptyLabel);
+                }
+                if label.len() > 63 {
+                    return Err(Malformation::LabelTooLong);
+                }
+                for c in label.chars() {
+                    match c {
+                        'a'..='z' | 'A'..='Z' | '0'..='9' | '-' | '_' => {}
+                        '\0' => return Err(Malformation::Nul),
+                        c if !c.is_ascii() => return Err(Malformation::NonAscii),
+                        c => return Err(Malformation::InvalidCharacter(c)),
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
 
     const R2595: &[Rules] = &[Rules::Rfc2595];
     const MODERN: &[Rules] = &[Rules::Rfc6125, Rules::Rfc9525];
@@ -814,6 +1212,148 @@ mod tests {
             d.explain(&presented),
             "dNSName \"*.example.com\": a wildcard does not match its bare parent domain (RFC 2595 §2.4)"
         );
+    }
+
+    /// A small deterministic generator (xorshift64*), so the differential runs the same
+    /// names every time.
+    struct Names(u64);
+
+    impl Names {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+
+        /// A name built from pieces that reach every rule: labels of `base`, other
+        /// labels, wildcards, empty labels, odd characters, trailing dots, long labels.
+        fn name(&mut self, base: &[&str]) -> String {
+            const PIECES: &[&str] = &[
+                "mail",
+                "MAIL",
+                "example",
+                "Example",
+                "com",
+                "org",
+                "a",
+                "b",
+                "*",
+                "m*",
+                "*il",
+                "xn--mnchen-3ya",
+                "xn--*",
+                "",
+                "_srv",
+                "a-b",
+                "127",
+                "0",
+                "1",
+                "::1",
+                "ex ample",
+                "\0",
+                "\u{e4}",
+                "%",
+                "é",
+            ];
+            let labels = 1 + (self.next() % 5) as usize;
+            let mut name = Vec::new();
+            for _ in 0..labels {
+                let r = self.next();
+                name.push(match r % 4 {
+                    0 | 1 => base[(r >> 8) as usize % base.len()].to_string(),
+                    2 if r % 64 == 2 => "x".repeat(60 + (r >> 8) as usize % 8),
+                    _ => PIECES[(r >> 8) as usize % PIECES.len()].to_string(),
+                });
+            }
+            let mut name = name.join(".");
+            match self.next() % 8 {
+                0 => name.push('.'),
+                1 => name.insert(0, '.'),
+                2 if name.len() < 200 => name = format!("{name}.{}", "y".repeat(250 - name.len())),
+                _ => {}
+            }
+            name
+        }
+
+        /// Mostly a valid reference name, sometimes not.
+        fn reference(&mut self) -> String {
+            if self.next() % 4 == 0 {
+                return self.name(&["mail", "example", "com"]);
+            }
+            let labels = ["mail", "Example", "com", "a", "xn--mnchen-3ya", "co", "B-2"];
+            let n = 1 + (self.next() % 4) as usize;
+            let name: Vec<&str> = (0..n)
+                .map(|_| labels[self.next() as usize % labels.len()])
+                .collect();
+            name.join(".")
+        }
+
+        /// A presented name: often derived from the reference (itself, in another case,
+        /// as a wildcard over its parent or over itself), otherwise built from pieces.
+        fn presented(&mut self, reference: &str) -> String {
+            let parent = reference.split_once('.').map_or("", |(_, rest)| rest);
+            let flip = |s: &str, r: u64| -> String {
+                s.chars()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        if r >> (i % 64) & 1 == 1 {
+                            c.to_ascii_uppercase()
+                        } else {
+                            c
+                        }
+                    })
+                    .collect()
+            };
+            let r = self.next();
+            match r % 8 {
+                0 => flip(reference, self.next()),
+                1 => format!("*.{}", flip(parent, self.next())),
+                2 => format!("*.{reference}"),
+                3 => format!("*.{parent}."),
+                4 => format!("*.{}", parent.split_once('.').map_or("", |(_, rest)| rest)),
+                _ => {
+                    let labels: Vec<&str> = reference.split('.').collect();
+                    self.name(&labels)
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_fast_checks_agree_with_the_previous_ones() {
+        let mut rng = Names(0x9E37_79B9_7F4A_7C15);
+        let ips: [IpAddr; 2] = ["127.0.0.1".parse().unwrap(), "::1".parse().unwrap()];
+        for _ in 0..40_000 {
+            let reference = rng.reference();
+            let dns: Vec<String> = (0..rng.next() % 5)
+                .map(|_| rng.presented(&reference))
+                .collect();
+            let cns: Vec<String> = (0..rng.next() % 3)
+                .map(|_| rng.presented(&reference))
+                .collect();
+            let dns: Vec<&str> = dns.iter().map(String::as_str).collect();
+            let cns: Vec<&str> = cns.iter().map(String::as_str).collect();
+            let presented = Presented {
+                dns_names: &dns,
+                ip_addresses: &ips[..(rng.next() % 3) as usize],
+                common_names: &cns,
+            };
+            for rules in Rules::ALL {
+                assert_eq!(
+                    check(rules, &reference, &presented),
+                    reference::check(rules, &reference, &presented),
+                    "{rules}: {reference:?} against {presented:?}"
+                );
+                for name in dns.iter().chain(&cns) {
+                    assert_eq!(
+                        match_name(rules, &reference, name),
+                        reference::match_name(rules, &reference, name),
+                        "{rules}: {reference:?} against {name:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
