@@ -33,6 +33,8 @@ mod proto_props;
 mod report;
 // The scenario language: syntax into the AST, error snapshots, parser properties.
 mod scenario_lang;
+// Every built-in client scenario passes on the reference client and fails on its faults.
+mod client_scenarios;
 // `mailtls run`, `replay` and `list`: exit codes, formats, expectations.
 mod run_cli;
 // Every built-in scenario passes on the reference servers and fails on its faults.

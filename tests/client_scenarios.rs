@@ -1,0 +1,243 @@
+//! The client role's proof: every built-in client scenario passes against the built-in
+//! reference client and fails (or warns) against each faulty client listed for it in
+//! `CATCHES`; every client fault is caught by some scenario.
+
+use mailtls::certs::profiles::Minted;
+use mailtls::engine::Judging;
+use mailtls::engine::client::{ClientTarget, Launch};
+use mailtls::engine::outcome::{Outcome, Verdict};
+use mailtls::model::{Party, Protocol, Transport};
+use mailtls::peers::ClientFault;
+use mailtls::runner::{Loaded, load, run_clients};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Scenario id → the client faults that must make it fail (FAIL, or WARN for SHOULD).
+const CATCHES: &[(&str, &[&str])] = &[
+    // IMAP over STARTTLS
+    (
+        "imap.client.starttls.session",
+        &["stale-capabilities", "malformed-plain"],
+    ),
+    (
+        "imap.client.starttls.first-octet-is-handshake",
+        &["sends-before-handshake"],
+    ),
+    (
+        "imap.client.starttls.stripped",
+        &["continues-without-starttls", "plain-in-cleartext"],
+    ),
+    (
+        "imap.client.starttls.refused-no",
+        &["continues-without-starttls"],
+    ),
+    (
+        "imap.client.starttls.refused-bad",
+        &["continues-without-starttls"],
+    ),
+    (
+        "imap.client.starttls.response-injection",
+        &["acts-on-injected-plaintext"],
+    ),
+    (
+        "imap.client.capabilities.reread-after-tls",
+        &["stale-capabilities"],
+    ),
+    (
+        "imap.client.logindisabled.respected",
+        &["login-despite-logindisabled"],
+    ),
+    (
+        "imap.client.plain.not-in-cleartext",
+        &["plain-in-cleartext"],
+    ),
+    (
+        "imap.client.preauth.cleartext",
+        &["accepts-cleartext-preauth"],
+    ),
+    ("imap.client.close-notify-on-logout", &["no-close-notify"]),
+    ("imap.client.certificate.wrong-name", &["no-name-check"]),
+    ("imap.client.certificate.ip-only", &["no-name-check"]),
+    (
+        "imap.client.certificate.wildcard-parent",
+        &["overbroad-wildcard", "no-name-check"],
+    ),
+    (
+        "imap.client.certificate.wildcard-two-labels",
+        &["overbroad-wildcard"],
+    ),
+    (
+        "imap.client.certificate.partial-wildcard",
+        &["overbroad-wildcard"],
+    ),
+    ("imap.client.certificate.expired", &["no-chain-check"]),
+    ("imap.client.certificate.not-yet-valid", &["no-chain-check"]),
+    ("imap.client.certificate.self-signed", &["no-chain-check"]),
+    ("imap.client.certificate.unknown-ca", &["no-chain-check"]),
+    // The good profiles: the session goes on, and what the client then sends is judged.
+    ("imap.client.certificate.wildcard", &["malformed-plain"]),
+    ("imap.client.certificate.several-sans", &["malformed-plain"]),
+    ("imap.client.certificate.cn-only", &["malformed-plain"]),
+];
+
+fn judging() -> Judging {
+    let (user, password) = mailtls::peers::DEFAULT_USERS[0];
+    Judging {
+        strict: false,
+        show_secrets: true,
+        vars: BTreeMap::from([
+            ("user".to_owned(), user.as_bytes().to_vec()),
+            ("password".to_owned(), password.as_bytes().to_vec()),
+        ]),
+        secrets: Vec::new(),
+    }
+}
+
+fn protocol_id(p: Protocol) -> &'static str {
+    match p {
+        Protocol::Imap => "imap",
+        Protocol::Pop3 => "pop3",
+        Protocol::Acap => "acap",
+    }
+}
+
+/// The reference client (this crate's binary) for one protocol and transport.
+fn target(
+    protocol: Protocol,
+    transport: Transport,
+    faults: &[&str],
+    certs: &Arc<Minted>,
+    ca_file: &std::path::Path,
+) -> ClientTarget {
+    let mut command = format!(
+        "'{}' peer-client --protocol {} --host {{host}} --port {{port}} --name {{name}} --ca {{ca}} --user {{user}} --password {{password}} --timeout 1s",
+        env!("CARGO_BIN_EXE_mailtls"),
+        protocol_id(protocol)
+    );
+    if transport == Transport::Implicit {
+        command.push_str(" --implicit");
+    }
+    for fault in faults {
+        command.push_str(&format!(" --fault {fault}"));
+    }
+    ClientTarget {
+        protocol,
+        transport,
+        launch: Launch::Exec(command),
+        certs: certs.clone(),
+        ca_file: ca_file.to_owned(),
+        profile: BTreeMap::from([("client-tls".to_owned(), "starttls-required".to_owned())]),
+        timeout: Duration::from_secs(1),
+        max_line: 64 * 1024,
+    }
+}
+
+fn explain(o: &Outcome) -> String {
+    let failure = o
+        .failure
+        .as_ref()
+        .map(|f| format!("\n  expected: {}\n  seen: {}", f.expected, f.seen))
+        .unwrap_or_default();
+    let notes: Vec<String> = o
+        .transcript
+        .entries
+        .iter()
+        .filter_map(|e| match &e.event {
+            mailtls::net::transcript::Event::Note { text } => Some(format!("\n  # {text}")),
+            _ => None,
+        })
+        .collect();
+    format!(
+        "{} {}: {}{failure}{}",
+        o.verdict.label(),
+        o.id,
+        o.message,
+        notes.concat()
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_client_scenario_passes_on_the_reference_client_and_fails_on_its_faults() {
+    let scenarios: Vec<Loaded> = load::builtin()
+        .unwrap()
+        .into_iter()
+        .filter(|l| l.scenario.meta.roles.contains(&Party::Client))
+        .collect();
+    assert!(!scenarios.is_empty());
+    let table: BTreeMap<&str, &[&str]> = CATCHES.iter().copied().collect();
+    for l in &scenarios {
+        let id = l.scenario.meta.id.as_str();
+        assert!(
+            table.get(id).is_some_and(|f| !f.is_empty()),
+            "{id} has no client fault that proves it can fail: add a row to CATCHES"
+        );
+    }
+    let mut caught = BTreeSet::new();
+    for (id, faults) in CATCHES {
+        assert!(
+            scenarios.iter().any(|l| l.scenario.meta.id == *id),
+            "unknown scenario {id}"
+        );
+        for fault in *faults {
+            assert!(
+                fault.parse::<ClientFault>().is_ok(),
+                "{id}: unknown client fault {fault}"
+            );
+            caught.insert(*fault);
+        }
+    }
+    for fault in ClientFault::ALL {
+        assert!(
+            caught.contains(fault.to_string().as_str()),
+            "no scenario catches the client fault {fault}"
+        );
+    }
+
+    let certs = Arc::new(Minted::new("mail.example.test").unwrap());
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("client-scenarios");
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca_file = dir.join("ca.pem");
+    std::fs::write(&ca_file, certs.ca.cert_pem()).unwrap();
+
+    let mut groups: Vec<(Protocol, Transport)> = Vec::new();
+    for l in &scenarios {
+        let group = (l.scenario.meta.protocol, l.scenario.meta.transport);
+        if !groups.contains(&group) {
+            groups.push(group);
+        }
+    }
+    let mut problems = Vec::new();
+    for &(protocol, transport) in &groups {
+        let reference = target(protocol, transport, &[], &certs, &ca_file);
+        for o in run_clients(&scenarios, &reference, &judging(), 8, &|_| {}).await {
+            if o.verdict != Verdict::Pass {
+                problems.push(format!("reference client: {}", explain(&o)));
+            }
+        }
+        let mut by_fault: BTreeMap<&str, Vec<Loaded>> = BTreeMap::new();
+        for l in scenarios.iter().filter(|l| {
+            l.scenario.meta.protocol == protocol && l.scenario.meta.transport == transport
+        }) {
+            for fault in table
+                .get(l.scenario.meta.id.as_str())
+                .copied()
+                .unwrap_or_default()
+            {
+                by_fault.entry(fault).or_default().push(l.clone());
+            }
+        }
+        for (fault, listed) in &by_fault {
+            let faulty = target(protocol, transport, &[fault], &certs, &ca_file);
+            for o in run_clients(listed, &faulty, &judging(), 8, &|_| {}).await {
+                if !matches!(o.verdict, Verdict::Fail | Verdict::Warn) {
+                    problems.push(format!(
+                        "with {fault}: expected a FAIL, got {}",
+                        explain(&o)
+                    ));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
