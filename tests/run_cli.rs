@@ -182,3 +182,84 @@ fn list_shows_ids_levels_and_clauses() {
     let faults = mailtls(&["list", "--faults"]);
     assert!(stdout(&faults).contains("executes-pipelined-after-starttls"));
 }
+
+/// A real `--server` target (a reference server started here, outside mailtls): without
+/// its CA the chain is not trusted and scenarios cannot run (ERROR); `--insecure` runs
+/// them and records the untrusted chain as a FAIL; `--ca` trusts it.
+#[test]
+fn a_real_target_with_ca_insecure_and_untrusted_chains() {
+    use mailtls::certs::{Authority, LeafSpec};
+    use mailtls::model::Protocol;
+    use mailtls::peers::{ServerOptions, spawn_server};
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let ca = Authority::new().unwrap();
+    let leaf = ca
+        .issue(&LeafSpec::for_names(&["mail.example.test"]))
+        .unwrap();
+    let server = runtime
+        .block_on(spawn_server(ServerOptions::new(
+            Protocol::Imap,
+            leaf.server_config().unwrap(),
+        )))
+        .unwrap();
+    let url = format!("imap://{}", server.addr());
+    let dir = scratch("real-target");
+    let ca_file = dir.join("ca.pem");
+    std::fs::write(&ca_file, ca.cert_pem()).unwrap();
+    let only = "imap.server.starttls.ok-then-handshake";
+    let base = [
+        "run",
+        "-q",
+        "--format",
+        "json",
+        "--server",
+        &url,
+        "--server-name",
+        "mail.example.test",
+        "--only",
+        only,
+        "--only",
+        "imap.server.tls.*",
+        "--only",
+        "imap.server.identity.rfc2595",
+    ];
+    let verdicts = |extra: &[&str]| {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        let out = mailtls(&args);
+        let value: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
+        let verdict = |id: &str| {
+            value["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["id"] == id)
+                .map(|r| r["verdict"].as_str().unwrap().to_owned())
+                .unwrap_or_else(|| panic!("no {id}: {value}"))
+        };
+        (
+            code(&out),
+            verdict(only),
+            verdict("imap.server.tls.chain-trusted"),
+            verdict("imap.server.identity.rfc2595"),
+        )
+    };
+    let trusted = verdicts(&["--ca", ca_file.to_str().unwrap()]);
+    assert_eq!(
+        trusted,
+        (Some(0), "pass".into(), "pass".into(), "pass".into())
+    );
+    let untrusted = verdicts(&[]);
+    assert_eq!(untrusted.0, Some(1));
+    assert_eq!(
+        (untrusted.1.as_str(), untrusted.2.as_str()),
+        ("error", "error")
+    );
+    let insecure = verdicts(&["--insecure"]);
+    assert_eq!(
+        insecure,
+        (Some(1), "pass".into(), "fail".into(), "pass".into())
+    );
+    drop(server);
+}
