@@ -74,7 +74,7 @@ pub(crate) struct PeerClientArgs {
     faults: Vec<ClientFault>,
 
     /// How long any connect, read, write or handshake may take (e.g. 500ms, 5s).
-    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, default_value = "5s", value_parser = mailtls::scenario::parse_duration)]
     timeout: Duration,
 }
 
@@ -143,17 +143,4 @@ fn parse_fault(text: &str) -> Result<ClientFault, String> {
         let ids: Vec<&str> = ClientFault::ALL.iter().map(|f| f.id()).collect();
         format!("{e}; known: {}", ids.join(", "))
     })
-}
-
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
-    let (number, unit) = text.split_at(digits);
-    let value: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}`: expected e.g. 500ms or 5s"))?;
-    match unit {
-        "ms" => Ok(Duration::from_millis(value)),
-        "s" | "" => Ok(Duration::from_secs(value)),
-        _ => Err(format!("`{text}`: the unit must be ms or s")),
-    }
 }

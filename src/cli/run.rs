@@ -60,7 +60,7 @@ pub(crate) struct TargetArgs {
     #[arg(long, value_name = "FAULT", conflicts_with = "server")]
     reference_fault: Vec<Fault>,
     /// How long one read may wait (e.g. 500ms, 5s).
-    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, default_value = "5s", value_parser = mailtls::scenario::parse_duration)]
     timeout: Duration,
 }
 
@@ -473,18 +473,5 @@ fn parse_key_value(text: &str) -> Result<(String, String), String> {
         _ => Err(format!(
             "`{text}`: expected KEY=VALUE, e.g. cleartext-auth=allowed"
         )),
-    }
-}
-
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
-    let (number, unit) = text.split_at(digits);
-    let value: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}`: expected e.g. 500ms or 5s"))?;
-    match unit {
-        "ms" => Ok(Duration::from_millis(value)),
-        "s" | "" => Ok(Duration::from_secs(value)),
-        _ => Err(format!("`{text}`: the unit must be ms or s")),
     }
 }

@@ -72,7 +72,9 @@ pub async fn run_client_scenario(
     judging: &Judging,
 ) -> Outcome {
     let started = Instant::now();
-    let (verdict, message, failure, transcript) = match not_applicable(scenario, target) {
+    let applicable =
+        super::not_applicable_to(scenario, Party::Client, target.transport, &target.profile);
+    let (verdict, message, failure, transcript) = match applicable {
         Some(reason) => (Verdict::NotApplicable, reason, None, Transcript::new()),
         None => run_once(scenario, source, target, judging, started).await,
     };
@@ -298,30 +300,6 @@ impl Pipe {
         let _ = tokio::time::timeout(Duration::from_millis(500), read).await;
         String::from_utf8_lossy(&buf).into_owned()
     }
-}
-
-/// Why the scenario cannot apply to this client.
-fn not_applicable(scenario: &Scenario, target: &ClientTarget) -> Option<String> {
-    let meta = &scenario.meta;
-    if !meta.roles.contains(&Party::Client) {
-        return Some("the scenario judges servers".to_owned());
-    }
-    if meta.transport != target.transport {
-        return Some("the scenario is for another transport".to_owned());
-    }
-    for (key, value) in &meta.profile {
-        let actual = target
-            .profile
-            .get(key)
-            .map(String::as_str)
-            .unwrap_or("unset");
-        if actual != value {
-            return Some(format!(
-                "the scenario assumes the client profile {key}={value}; this client has {key}={actual}"
-            ));
-        }
-    }
-    None
 }
 
 #[cfg(test)]

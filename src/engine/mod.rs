@@ -159,28 +159,35 @@ async fn run_once(
 
 /// Why the scenario cannot apply to this target before any connection is made.
 fn not_applicable(scenario: &Scenario, target: &Target) -> Option<String> {
+    not_applicable_to(scenario, Party::Server, target.transport, &target.profile)
+}
+
+/// Why `scenario` cannot judge a peer of kind `judged` on `transport` with `profile`,
+/// before any connection is made.
+pub(crate) fn not_applicable_to(
+    scenario: &Scenario,
+    judged: Party,
+    transport: Transport,
+    profile: &BTreeMap<String, String>,
+) -> Option<String> {
     let meta = &scenario.meta;
-    if !meta.roles.contains(&Party::Server) {
-        return Some("the scenario judges clients".to_owned());
+    if !meta.roles.contains(&judged) {
+        return Some(format!("the scenario does not judge a {judged}"));
     }
-    if meta.transport != target.transport {
+    if meta.transport != transport {
         return Some(format!(
-            "the scenario needs a {} port",
+            "the scenario needs {}",
             match meta.transport {
-                Transport::Starttls => "STARTTLS (cleartext)",
-                Transport::Implicit => "implicit-TLS",
+                Transport::Starttls => "STARTTLS on a cleartext port",
+                Transport::Implicit => "implicit TLS",
             }
         ));
     }
     for (key, value) in &meta.profile {
-        let actual = target
-            .profile
-            .get(key)
-            .map(String::as_str)
-            .unwrap_or("unset");
+        let actual = profile.get(key).map(String::as_str).unwrap_or("unset");
         if actual != value {
             return Some(format!(
-                "the scenario assumes the server profile {key}={value}; this target has {key}={actual}"
+                "the scenario assumes the {judged} profile {key}={value}; this {judged} has {key}={actual}"
             ));
         }
     }

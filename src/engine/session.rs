@@ -190,7 +190,7 @@ impl<'a> Session<'a> {
                     }) => {
                         let got = Received {
                             bytes,
-                            ending: ending_of(ending),
+                            ending,
                             entry: self.global_entry(entry),
                         };
                         self.observe(&got, span)?;
@@ -345,7 +345,7 @@ impl<'a> Session<'a> {
                 let entry = self.global_entry(entry);
                 let line = Received {
                     bytes,
-                    ending: ending_of(ending),
+                    ending,
                     entry,
                 };
                 self.observe(&line, span)?;
@@ -832,7 +832,7 @@ impl<'a> Session<'a> {
                 }) => {
                     let line = Received {
                         bytes,
-                        ending: ending_of(ending),
+                        ending,
                         entry: self.global_entry(entry),
                     };
                     self.observe(&line, span)?;
@@ -954,14 +954,6 @@ fn requirement_label(r: &Requirement) -> String {
     match r {
         Requirement::Capability(name) => name.clone(),
         Requirement::Sasl(mech) => format!("SASL {mech}"),
-    }
-}
-
-fn ending_of(ending: crate::net::Ending) -> Ending {
-    match ending {
-        crate::net::Ending::Crlf => Ending::Crlf,
-        crate::net::Ending::Lf => Ending::Lf,
-        crate::net::Ending::None => Ending::None,
     }
 }
 

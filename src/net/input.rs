@@ -11,7 +11,8 @@ pub enum Ending {
     Crlf,
     /// A bare `\n`.
     Lf,
-    /// No terminator: the peer closed the connection after these octets.
+    /// No terminator: a received line the peer closed the connection after, or a
+    /// scenario line written with `<no-CRLF>`.
     None,
 }
 

@@ -80,15 +80,7 @@ pub async fn run(
             (index, outcome)
         });
     }
-    let mut outcomes = Vec::new();
-    while let Some(joined) = set.join_next().await {
-        if let Ok((index, outcome)) = joined {
-            on_done(&outcome);
-            outcomes.push((index, outcome));
-        }
-    }
-    outcomes.sort_by_key(|(index, _)| *index);
-    outcomes.into_iter().map(|(_, outcome)| outcome).collect()
+    in_order(set, on_done).await
 }
 
 /// Runs every client-role scenario that fits `target` (same protocol and transport),
@@ -134,6 +126,15 @@ pub async fn run_clients(
             (index, outcome)
         });
     }
+    in_order(set, on_done).await
+}
+
+/// Collects the outcomes as they finish (telling `on_done`), then puts them back in
+/// scenario order.
+async fn in_order(
+    mut set: JoinSet<(usize, Outcome)>,
+    on_done: &(dyn Fn(&Outcome) + Sync),
+) -> Vec<Outcome> {
     let mut outcomes = Vec::new();
     while let Some(joined) = set.join_next().await {
         if let Ok((index, outcome)) = joined {

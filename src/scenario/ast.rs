@@ -146,27 +146,10 @@ pub struct Part {
     pub span: Span,
 }
 
-/// How a line ends on the wire.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Ending {
-    /// `\r\n`, the default.
-    Crlf,
-    /// A bare `\n`: the line was written with a trailing `\n`.
-    Lf,
-    /// Nothing: the line was written with a trailing `<no-CRLF>`.
-    None,
-}
-
-impl Ending {
-    /// The octets of the terminator.
-    pub fn bytes(self) -> &'static [u8] {
-        match self {
-            Self::Crlf => b"\r\n",
-            Self::Lf => b"\n",
-            Self::None => b"",
-        }
-    }
-}
+/// How a line ends on the wire: CRLF (the default), a bare LF (a line written with a
+/// trailing `\n`), or nothing (`<no-CRLF>`). The same type `net` reports received lines
+/// with, so a pattern's ending and a received ending compare directly.
+pub use crate::net::Ending;
 
 /// A piece of a line.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -110,3 +110,9 @@ fn invalid_utf8(file_name: &str, source: &[u8], error: std::str::Utf8Error) -> S
     )
     .with_help("scenario files are UTF-8; write raw octets as `\\xNN` escapes")
 }
+
+/// Reads a duration the way scenario files write it (`500ms`, `2s`, `1m`), for command
+/// lines too; the error says how to write one.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    value::parse_duration(text).map_err(|e| format!("`{text}`: {}", value::duration_help(&e)))
+}
