@@ -653,7 +653,7 @@ fn scan_dots_and_stars(name: &[u8]) -> (usize, bool, bool) {
 }
 
 /// Each octet, ASCII-lowercased.
-const ASCII_LOWER: [u8; 256] = {
+static ASCII_LOWER: [u8; 256] = {
     let mut table = [0; 256];
     let mut octet = 0;
     while octet < 256 {
@@ -673,7 +673,7 @@ const STAR: u8 = 2;
 const OTHER: u8 = 4;
 
 /// The class of each octet in a host name.
-const NAME_OCTET: [u8; 256] = {
+static NAME_OCTET: [u8; 256] = {
     let mut table = [OTHER; 256];
     let mut octet = 0;
     while octet < 256 {

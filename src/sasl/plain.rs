@@ -403,7 +403,7 @@ const REFUSED: u8 = 6;
 /// RFC 2595's UTF8-SAFE as a state machine: the state is how many continuation octets the
 /// character being read still needs (0-5), or [`REFUSED`]; the table gives the next state
 /// by state and octet.
-const RFC2595_NEXT: [[u8; 256]; 8] = {
+static RFC2595_NEXT: [[u8; 256]; 8] = {
     let mut table = [[REFUSED; 256]; 8];
     let mut octet = 0;
     while octet < 256 {

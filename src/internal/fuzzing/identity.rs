@@ -107,7 +107,7 @@ fn check_all(reference: &str, upper: &str, dns_names: &[&str], presented: &Prese
 }
 
 /// Each octet, ASCII-uppercased.
-const ASCII_UPPER: [u8; 256] = {
+static ASCII_UPPER: [u8; 256] = {
     let mut table = [0; 256];
     let mut octet = 0;
     while octet < 256 {
