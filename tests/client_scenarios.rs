@@ -79,6 +79,125 @@ const CATCHES: &[(&str, &[&str])] = &[
     ("imap.client.certificate.wildcard", &["malformed-plain"]),
     ("imap.client.certificate.several-sans", &["malformed-plain"]),
     ("imap.client.certificate.cn-only", &["malformed-plain"]),
+    // POP3 over STLS
+    (
+        "pop3.client.stls.session",
+        &["stale-capabilities", "malformed-plain"],
+    ),
+    (
+        "pop3.client.stls.first-octet-is-handshake",
+        &["sends-before-handshake"],
+    ),
+    (
+        "pop3.client.stls.stripped",
+        &["continues-without-starttls", "plain-in-cleartext"],
+    ),
+    ("pop3.client.stls.refused", &["continues-without-starttls"]),
+    (
+        "pop3.client.stls.response-injection",
+        &["acts-on-injected-plaintext"],
+    ),
+    (
+        "pop3.client.capabilities.reread-after-tls",
+        &["stale-capabilities"],
+    ),
+    (
+        "pop3.client.plain.not-in-cleartext",
+        &["plain-in-cleartext"],
+    ),
+    ("pop3.client.close-notify-on-quit", &["no-close-notify"]),
+    ("pop3.client.certificate.wrong-name", &["no-name-check"]),
+    ("pop3.client.certificate.ip-only", &["no-name-check"]),
+    (
+        "pop3.client.certificate.wildcard-parent",
+        &["overbroad-wildcard", "no-name-check"],
+    ),
+    (
+        "pop3.client.certificate.wildcard-two-labels",
+        &["overbroad-wildcard", "no-name-check"],
+    ),
+    (
+        "pop3.client.certificate.partial-wildcard",
+        &["overbroad-wildcard", "no-name-check"],
+    ),
+    ("pop3.client.certificate.expired", &["no-chain-check"]),
+    ("pop3.client.certificate.not-yet-valid", &["no-chain-check"]),
+    ("pop3.client.certificate.self-signed", &["no-chain-check"]),
+    ("pop3.client.certificate.unknown-ca", &["no-chain-check"]),
+    ("pop3.client.certificate.wildcard", &["malformed-plain"]),
+    ("pop3.client.certificate.several-sans", &["malformed-plain"]),
+    ("pop3.client.certificate.cn-only", &["malformed-plain"]),
+    // ACAP
+    (
+        "acap.client.starttls.session",
+        &["stale-capabilities", "malformed-plain"],
+    ),
+    (
+        "acap.client.starttls.first-octet-is-handshake",
+        &["sends-before-handshake"],
+    ),
+    (
+        "acap.client.starttls.stripped",
+        &["continues-without-starttls", "plain-in-cleartext"],
+    ),
+    (
+        "acap.client.starttls.refused-no",
+        &["continues-without-starttls"],
+    ),
+    (
+        "acap.client.starttls.refused-bad",
+        &["continues-without-starttls"],
+    ),
+    (
+        "acap.client.starttls.response-injection",
+        &["acts-on-injected-plaintext"],
+    ),
+    (
+        "acap.client.capabilities.reissued-greeting",
+        &["stale-capabilities"],
+    ),
+    (
+        "acap.client.plain.not-in-cleartext",
+        &["plain-in-cleartext"],
+    ),
+    ("acap.client.close-notify-on-logout", &["no-close-notify"]),
+    ("acap.client.certificate.wrong-name", &["no-name-check"]),
+    (
+        "acap.client.certificate.wildcard-parent",
+        &["overbroad-wildcard", "no-name-check"],
+    ),
+    ("acap.client.certificate.expired", &["no-chain-check"]),
+    ("acap.client.certificate.self-signed", &["no-chain-check"]),
+    ("acap.client.certificate.unknown-ca", &["no-chain-check"]),
+    ("acap.client.certificate.wildcard", &["malformed-plain"]),
+    // IMAPS (implicit TLS)
+    ("imaps.client.session", &["malformed-plain"]),
+    ("imaps.client.close-notify-on-logout", &["no-close-notify"]),
+    (
+        "imaps.client.logindisabled.respected",
+        &["login-despite-logindisabled"],
+    ),
+    ("imaps.client.certificate.wrong-name", &["no-name-check"]),
+    (
+        "imaps.client.certificate.wildcard-parent",
+        &["overbroad-wildcard", "no-name-check"],
+    ),
+    ("imaps.client.certificate.expired", &["no-chain-check"]),
+    ("imaps.client.certificate.self-signed", &["no-chain-check"]),
+    ("imaps.client.certificate.unknown-ca", &["no-chain-check"]),
+    ("imaps.client.certificate.wildcard", &["malformed-plain"]),
+    // POP3S (implicit TLS)
+    ("pop3s.client.session", &["malformed-plain"]),
+    ("pop3s.client.close-notify-on-quit", &["no-close-notify"]),
+    ("pop3s.client.certificate.wrong-name", &["no-name-check"]),
+    (
+        "pop3s.client.certificate.wildcard-parent",
+        &["overbroad-wildcard", "no-name-check"],
+    ),
+    ("pop3s.client.certificate.expired", &["no-chain-check"]),
+    ("pop3s.client.certificate.self-signed", &["no-chain-check"]),
+    ("pop3s.client.certificate.unknown-ca", &["no-chain-check"]),
+    ("pop3s.client.certificate.wildcard", &["malformed-plain"]),
 ];
 
 fn judging() -> Judging {
