@@ -55,7 +55,18 @@ impl AutoResponder {
         let tag = words.next().unwrap_or("*").to_owned();
         let command = words.next().unwrap_or_default().to_ascii_uppercase();
         let rest = words.next().unwrap_or_default();
-        let ok = |what: &str| format!("{tag} OK {what} completed\r\n").into_bytes();
+        // ACAP response text is a quoted string (RFC 2244 §2.6); IMAP's is free text.
+        let acap = self.protocol == Protocol::Acap;
+        let text = |t: &str| {
+            if acap {
+                format!("\"{t}\"")
+            } else {
+                t.to_owned()
+            }
+        };
+        let ok = |what: &str| {
+            format!("{tag} OK {}\r\n", text(&format!("{what} completed"))).into_bytes()
+        };
         match command.as_str() {
             "CAPABILITY" if self.protocol == Protocol::Imap => {
                 let list = imap_caps(caps, tls);
@@ -71,7 +82,12 @@ impl AutoResponder {
             )),
             "LOGIN" => reply_bytes(ok("LOGIN")),
             "LOGOUT" => Answer {
-                reply: format!("* BYE logging out\r\n{tag} OK LOGOUT completed\r\n").into_bytes(),
+                reply: format!(
+                    "* BYE {}\r\n{tag} OK {}\r\n",
+                    text("logging out"),
+                    text("LOGOUT completed")
+                )
+                .into_bytes(),
                 problem: None,
                 goodbye: true,
             },
@@ -79,7 +95,7 @@ impl AutoResponder {
                 let mut args = rest.split(' ');
                 let mechanism = args.next().unwrap_or_default().trim_matches('"');
                 if !mechanism.eq_ignore_ascii_case("PLAIN") {
-                    return reply(format!("{tag} NO unsupported mechanism\r\n"));
+                    return reply(format!("{tag} NO {}\r\n", text("unsupported mechanism")));
                 }
                 match args.next() {
                     Some(initial) => {
@@ -98,7 +114,10 @@ impl AutoResponder {
                     }
                 }
             }
-            _ => reply(format!("{tag} BAD not part of this scenario\r\n")),
+            _ => reply(format!(
+                "{tag} BAD {}\r\n",
+                text("not part of this scenario")
+            )),
         }
     }
 
@@ -154,9 +173,13 @@ impl AutoResponder {
                 "+OK logged in\r\n".to_owned(),
                 "-ERR malformed PLAIN message\r\n".to_owned(),
             ),
-            Protocol::Imap | Protocol::Acap => (
+            Protocol::Imap => (
                 format!("{tag} OK AUTHENTICATE completed\r\n"),
                 format!("{tag} NO malformed PLAIN message\r\n"),
+            ),
+            Protocol::Acap => (
+                format!("{tag} OK \"AUTHENTICATE completed\"\r\n"),
+                format!("{tag} NO \"malformed PLAIN message\"\r\n"),
             ),
         };
         let message = match response {

@@ -147,6 +147,9 @@ async fn run_once(
     let result = session.run().await;
     let expect_exit = session.expect_exit();
     let mut transcript = session.transcript();
+    // Close our side now: a client blocked on a read sees the end and exits, instead of
+    // waiting out its timeout.
+    drop(session);
     let status = match child.as_mut() {
         Some(child) => finish(child, target.timeout, &mut transcript, started).await,
         None => None,

@@ -748,6 +748,24 @@ impl<'a> Session<'a> {
                 }
                 Ok(())
             }
+            // Plaintext where the ClientHello belongs broke the handshake: that is the
+            // client's defect, not a refusal of the certificate.
+            (
+                Err(NetError::Handshake {
+                    unconsumed_plaintext,
+                    ..
+                }),
+                _,
+            ) if !unconsumed_plaintext.is_empty() => {
+                let entry = self.unconsumed_entry();
+                Err(self.fail(
+                    "the client sent plaintext after the STARTTLS answer, before its ClientHello",
+                    span,
+                    "a ClientHello right after the answer".to_owned(),
+                    show_octets(&unconsumed_plaintext),
+                    entry,
+                ))
+            }
             (Err(e), Acceptance::Reject | Acceptance::EitherReading) => {
                 self.after_refusal(profile, &e, span).await
             }
