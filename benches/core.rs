@@ -24,9 +24,26 @@ fn three_fields_of_255() -> Vec<u8> {
     message
 }
 
+/// Three fields of 255 octets in characters RFC 2595's ABNF allows and RFC 3629 refuses
+/// (overlong two-octet forms of 'A'): accepted by one profile, refused by the other.
+fn three_fields_of_overlongs() -> Vec<u8> {
+    let field: Vec<u8> = b"\xC1\x81".repeat(127).into_iter().chain([b'z']).collect();
+    let mut message = field.clone();
+    message.push(0);
+    message.extend_from_slice(&field);
+    message.push(0);
+    message.extend_from_slice(&field);
+    message
+}
+
 fn plain(c: &mut Criterion) {
     let long = three_fields_of_255();
-    let inputs: [(&str, &[u8]); 2] = [("rfc4616-example", RFC4616_EXAMPLE), ("3x255", &long)];
+    let overlong = three_fields_of_overlongs();
+    let inputs: [(&str, &[u8]); 3] = [
+        ("rfc4616-example", RFC4616_EXAMPLE),
+        ("3x255", &long),
+        ("3x255-overlong", &overlong),
+    ];
     let mut group = c.benchmark_group("plain-parse");
     for profile in [Profile::Rfc2595, Profile::Rfc4616] {
         for (name, message) in inputs {
@@ -51,10 +68,14 @@ fn identity(c: &mut Criterion) {
         "example.com",
         "*.mail.example.com",
     ];
-    let cases: [(&str, &[&str]); 3] = [
+    // A certificate with a malformed name first (a telling failure), then 20 others.
+    let mut many = vec!["mail example.com"];
+    many.extend((0..20).map(|_| "imap.example.org"));
+    let cases: [(&str, &[&str]); 4] = [
         ("exact-match", &exact),
         ("wildcard-match", &wildcard),
         ("no-match-6-sans", &several),
+        ("no-match-21-sans", &many),
     ];
     let mut group = c.benchmark_group("identity-check");
     for rules in [Rules::Rfc2595, Rules::Rfc6125, Rules::Rfc9525] {
