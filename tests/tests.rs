@@ -29,6 +29,8 @@ mod peers;
 mod plain_props;
 // proptest properties of the protocol codecs.
 mod proto_props;
+// The client-role suite against curl, Python's imaplib/poplib and openssl s_client.
+mod real_clients;
 // `report/`: every format of hand-built runs, snapshotted and parsed back.
 mod report;
 // The scenario language: syntax into the AST, error snapshots, parser properties.
