@@ -295,7 +295,12 @@ async fn every_scenario_passes_on_the_reference_and_fails_on_its_faults() {
     let scenarios: Vec<Loaded> = load::builtin()
         .unwrap()
         .into_iter()
-        .filter(|l| l.scenario.meta.roles.contains(&mailtls::model::Party::Server))
+        .filter(|l| {
+            l.scenario
+                .meta
+                .roles
+                .contains(&mailtls::model::Party::Server)
+        })
         .collect();
     let table: BTreeMap<&str, &[&str]> = CATCHES.iter().copied().collect();
 
