@@ -49,14 +49,6 @@ struct Suite {
     pending: &'static [Pending],
 }
 
-/// curl (OpenSSL backend) completes the TLS 1.3 handshake and only then checks the
-/// name (its own check after SSL_connect, lib/vtls/openssl.c), refusing with exit 60
-/// and "SSL: no alternative certificate subject name matches target host name" before
-/// it sends a single octet of IMAP/POP3. mailtls judges a completed handshake on a
-/// must-refuse profile as "accepted".
-const NAME_CHECKED_AFTER_HANDSHAKE: &str = "the client refuses the name only after the \
-     handshake completes (exit 60, no octet sent); mailtls calls that \"accepted\"";
-
 /// `s_client -starttls pop3` sends STLS without asking CAPA first (RFC 2595 §4 and RFC
 /// 2449 leave that to the client); these scenarios wait for CAPA (`C~ CAPA` before
 /// STLS), so the auto-responder answers STLS with -ERR and the scenario fails when the
@@ -71,88 +63,6 @@ const fn pending(id: &'static str, issue: &'static str, deterministic: bool) -> 
         deterministic,
     }
 }
-
-const CURL_IMAP_PENDING: &[Pending] = &[
-    pending(
-        "imap.client.certificate.wrong-name",
-        NAME_CHECKED_AFTER_HANDSHAKE,
-        true,
-    ),
-    pending(
-        "imap.client.certificate.ip-only",
-        NAME_CHECKED_AFTER_HANDSHAKE,
-        true,
-    ),
-    pending(
-        "imap.client.certificate.partial-wildcard",
-        NAME_CHECKED_AFTER_HANDSHAKE,
-        true,
-    ),
-    pending(
-        "imap.client.certificate.wildcard-parent",
-        NAME_CHECKED_AFTER_HANDSHAKE,
-        true,
-    ),
-    pending(
-        "imap.client.certificate.wildcard-two-labels",
-        NAME_CHECKED_AFTER_HANDSHAKE,
-        true,
-    ),
-];
-
-const CURL_POP3_PENDING: &[Pending] = &[
-    pending(
-        "pop3.client.certificate.wrong-name",
-        NAME_CHECKED_AFTER_HANDSHAKE,
-        true,
-    ),
-    pending(
-        "pop3.client.certificate.ip-only",
-        NAME_CHECKED_AFTER_HANDSHAKE,
-        true,
-    ),
-    pending(
-        "pop3.client.certificate.partial-wildcard",
-        NAME_CHECKED_AFTER_HANDSHAKE,
-        true,
-    ),
-    pending(
-        "pop3.client.certificate.wildcard-parent",
-        NAME_CHECKED_AFTER_HANDSHAKE,
-        true,
-    ),
-    pending(
-        "pop3.client.certificate.wildcard-two-labels",
-        NAME_CHECKED_AFTER_HANDSHAKE,
-        true,
-    ),
-];
-
-const CURL_IMAPS_PENDING: &[Pending] = &[
-    pending(
-        "imaps.client.certificate.wrong-name",
-        NAME_CHECKED_AFTER_HANDSHAKE,
-        true,
-    ),
-    pending(
-        "imaps.client.certificate.wildcard-parent",
-        NAME_CHECKED_AFTER_HANDSHAKE,
-        true,
-    ),
-];
-
-const CURL_POP3S_PENDING: &[Pending] = &[
-    pending(
-        "pop3s.client.certificate.wrong-name",
-        NAME_CHECKED_AFTER_HANDSHAKE,
-        true,
-    ),
-    pending(
-        "pop3s.client.certificate.wildcard-parent",
-        NAME_CHECKED_AFTER_HANDSHAKE,
-        true,
-    ),
-];
 
 const OPENSSL_POP3_PENDING: &[Pending] = &[
     pending("pop3.client.stls.refused", CAPA_REQUIRED_BEFORE_STLS, true),
@@ -454,7 +364,7 @@ fn curl_imap() {
         client: Client::Curl,
         protocol: "imap",
         implicit: false,
-        pending: CURL_IMAP_PENDING,
+        pending: &[],
     });
 }
 
@@ -465,7 +375,7 @@ fn curl_pop3() {
         client: Client::Curl,
         protocol: "pop3",
         implicit: false,
-        pending: CURL_POP3_PENDING,
+        pending: &[],
     });
 }
 
@@ -476,7 +386,7 @@ fn curl_imap_implicit() {
         client: Client::Curl,
         protocol: "imap",
         implicit: true,
-        pending: CURL_IMAPS_PENDING,
+        pending: &[],
     });
 }
 
@@ -487,7 +397,7 @@ fn curl_pop3_implicit() {
         client: Client::Curl,
         protocol: "pop3",
         implicit: true,
-        pending: CURL_POP3S_PENDING,
+        pending: &[],
     });
 }
 

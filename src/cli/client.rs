@@ -10,6 +10,7 @@ use mailtls::model::{Protocol, Transport};
 use mailtls::peers::ClientFault;
 use mailtls::runner::{self, Loaded};
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -117,10 +118,18 @@ pub(crate) async fn run(
     std::fs::write(&ca_file, certs.ca.cert_pem())?;
     let (launch, label) = match (&args.exec, args.listen) {
         (Some(command), _) => (Launch::Exec(command.clone()), format!("client: {command}")),
-        (None, Some(port)) => (
-            Launch::Listen(port),
-            format!("a client connecting to 127.0.0.1:{port}"),
-        ),
+        (None, Some(port)) => {
+            // The user starts the client by hand: say where, and what it must trust.
+            let _ = writeln!(
+                std::io::stderr(),
+                "mailtls: waiting on 127.0.0.1:{port}, one connection per scenario; the client \
+                 must trust the CA in {} and expect the name {}",
+                ca_file.display(),
+                args.name
+            );
+            let label = format!("a client connecting to 127.0.0.1:{port}");
+            (Launch::Listen(port), label)
+        }
         (None, None) => {
             let command = reference_command(protocol, transport, &args.reference_client_fault)?;
             let label = if args.reference_client_fault.is_empty() {

@@ -40,6 +40,14 @@ impl AutoResponder {
     /// Answers one client line. `caps` is the capability list mailtls advertised in
     /// the current TLS phase, if it advertised one; `tls` whether TLS is active.
     pub fn answer(&mut self, line: &[u8], caps: Option<&Capabilities>, tls: bool) -> Answer {
+        // A ClientHello on the cleartext connection (a client that starts TLS although
+        // STARTTLS was refused): nothing to answer, the exchange is over.
+        if line.starts_with(&[0x16, 0x03]) {
+            return Answer {
+                goodbye: true,
+                ..Answer::default()
+            };
+        }
         if let Some(tag) = self.pending_plain.take() {
             return self.plain_response(&tag, wire::decode_client_response(line));
         }

@@ -98,7 +98,13 @@ pub async fn run_client_scenario(
         cves: meta.cves.clone(),
         verdict,
         message,
-        failure,
+        failure: failure.map(|f| {
+            if judging.show_secrets {
+                f
+            } else {
+                f.redacted(&judging.secrets)
+            }
+        }),
         transcript,
         duration: started.elapsed(),
         file: Some(PathBuf::from(&source.file)),
@@ -146,9 +152,10 @@ async fn run_once(
     );
     let result = session.run().await;
     let expect_exit = session.expect_exit();
-    let mut transcript = session.transcript();
     // Close our side now: a client blocked on a read sees the end and exits, instead of
     // waiting out its timeout.
+    session.close().await;
+    let mut transcript = session.transcript();
     drop(session);
     let status = match child.as_mut() {
         Some(child) => finish(child, target.timeout, &mut transcript, started).await,

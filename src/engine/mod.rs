@@ -111,7 +111,13 @@ pub async fn run_scenario(
         cves: meta.cves.clone(),
         verdict,
         message,
-        failure,
+        failure: failure.map(|f| {
+            if judging.show_secrets {
+                f
+            } else {
+                f.redacted(&judging.secrets)
+            }
+        }),
         transcript,
         duration: started.elapsed(),
         file: Some(PathBuf::from(&source.file)),

@@ -57,6 +57,23 @@ pub struct Failure {
     pub transcript_entry: Option<usize>,
 }
 
+impl Failure {
+    /// A copy with every secret (password, PLAIN blob) in the texts replaced by `***`.
+    pub fn redacted(self, secrets: &[Vec<u8>]) -> Self {
+        let mask = |mut text: String| {
+            for secret in secrets.iter().filter(|s| !s.is_empty()) {
+                text = text.replace(String::from_utf8_lossy(secret).as_ref(), "***");
+            }
+            text
+        };
+        Self {
+            expected: mask(self.expected),
+            seen: mask(self.seen),
+            ..self
+        }
+    }
+}
+
 /// A pointer at one line of a scenario file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct StepRef {

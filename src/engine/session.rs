@@ -137,6 +137,18 @@ impl<'a> Session<'a> {
         all
     }
 
+    /// Client role, after the walk: ends TLS with close_notify (a client on OpenSSL 3
+    /// treats a bare close as a truncation error), then closes.
+    pub(super) async fn close(&mut self) {
+        if let Some(conn) = self.conn.as_mut() {
+            if conn.is_tls() {
+                let _ = conn.send_close_notify().await;
+            } else {
+                let _ = conn.close().await;
+            }
+        }
+    }
+
     /// Runs every step; `Ok` means they all held.
     pub(super) async fn run(&mut self) -> Result<(), Stop> {
         self.connect().await?;
@@ -310,7 +322,8 @@ impl<'a> Session<'a> {
         match self.conn()?.write_all(&bytes).await {
             Ok(()) => Ok(()),
             Err(e) if self.close_passes => Err(Stop::Pass(format!(
-                "the server closed the connection before mailtls could send more ({e})"
+                "the {peer} closed the connection before mailtls could send more ({e})",
+                peer = self.judged
             ))),
             Err(e) => Err(self.fail(
                 "the connection broke while mailtls was sending",
@@ -331,6 +344,7 @@ impl<'a> Session<'a> {
         span: Span,
         expected: &(dyn Fn() -> String + Sync),
     ) -> Result<Received, Stop> {
+        let peer = self.judged;
         if let Some(line) = self.lookahead.pop_front() {
             return Ok(line);
         }
@@ -356,7 +370,7 @@ impl<'a> Session<'a> {
                 if !self.received_any && partial.is_empty() =>
             {
                 Err(Stop::Error(format!(
-                    "the server sent nothing within {waited:?} (connection {})",
+                    "the {peer} sent nothing within {waited:?} (connection {})",
                     self.connection
                 )))
             }
@@ -382,13 +396,14 @@ impl<'a> Session<'a> {
     }
 
     fn closed(&self, how: CloseHow, span: Span, expected: String) -> Stop {
+        let peer = self.judged;
         if self.close_passes {
             Stop::Pass(format!(
-                "the server closed the connection ({how}), which this step allows"
+                "the {peer} closed the connection ({how}), which this step allows"
             ))
         } else {
             self.fail(
-                format!("the server closed the connection ({how})"),
+                format!("the {peer} closed the connection ({how})"),
                 span,
                 expected,
                 format!("connection closed ({how})"),
@@ -507,6 +522,7 @@ impl<'a> Session<'a> {
     }
 
     async fn expect_next(&mut self, part: &Part) -> Result<(), Stop> {
+        let peer = self.judged;
         let got = self.next_line(part.span, &|| part.to_string()).await?;
         match pattern::match_part(part, &got.bytes, got.ending, &self.vars) {
             Ok(captures) => {
@@ -514,7 +530,7 @@ impl<'a> Session<'a> {
                 Ok(())
             }
             Err(mismatch) => Err(self.fail(
-                format!("unexpected line from the server: {mismatch}"),
+                format!("unexpected line from the {peer}: {mismatch}"),
                 part.span,
                 part.to_string(),
                 show_octets(&got.bytes),
@@ -735,6 +751,21 @@ impl<'a> Session<'a> {
                     ));
                 }
                 if acceptance == Acceptance::Reject {
+                    // Some clients (curl with OpenSSL under TLS 1.3) check the name only
+                    // once the handshake is done, then close without sending a byte:
+                    // that is a refusal too.
+                    let window = Duration::from_millis(300);
+                    let late = self.conn()?.read_within(window).await;
+                    let closed = self
+                        .conn
+                        .as_ref()
+                        .is_some_and(|c| c.peer_closed().is_some());
+                    if matches!(&late, Ok(bytes) if bytes.is_empty()) && closed || late.is_err() {
+                        self.finished = Some(format!(
+                            "the client refused the {profile} certificate after the handshake, before sending anything"
+                        ));
+                        return Ok(());
+                    }
                     return Err(self.fail(
                         format!("the client accepted a certificate it must refuse ({profile})"),
                         span,
@@ -831,6 +862,7 @@ impl<'a> Session<'a> {
     }
 
     async fn expect_close(&mut self, need_close_notify: bool, span: Span) -> Result<(), Stop> {
+        let peer = self.judged;
         let what = if need_close_notify {
             "a TLS close_notify, then the connection closed"
         } else {
@@ -858,7 +890,7 @@ impl<'a> Session<'a> {
                 Ok(ReadLine::Closed { close_notify, how }) => {
                     if need_close_notify && !close_notify {
                         return Err(self.fail(
-                            "the server closed without a TLS close_notify",
+                            format!("the {peer} closed without a TLS close_notify"),
                             span,
                             what.to_owned(),
                             format!("connection closed ({how})"),
@@ -890,10 +922,11 @@ impl<'a> Session<'a> {
     }
 
     async fn expect_silence(&mut self, window: Duration, span: Span) -> Result<(), Stop> {
+        let peer = self.judged;
         let expected = format!("no octet for {}", millis(window));
         if let Some(early) = self.lookahead.front() {
             return Err(self.fail(
-                "the server sent octets where it must be silent",
+                format!("the {peer} sent octets where it must be silent"),
                 span,
                 expected,
                 show_octets(&early.bytes),
@@ -910,7 +943,7 @@ impl<'a> Session<'a> {
             Ok(bytes) => {
                 let entry = self.unconsumed_entry();
                 Err(self.fail(
-                    "the server sent octets where it must be silent",
+                    format!("the {peer} sent octets where it must be silent"),
                     span,
                     expected,
                     show_octets(&bytes),
