@@ -263,3 +263,29 @@ fn a_real_target_with_ca_insecure_and_untrusted_chains() {
     );
     drop(server);
 }
+
+#[test]
+fn certs_writes_the_ca_every_profile_and_private_keys_only_the_owner_reads() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = scratch("certs");
+    let out = mailtls(&["certs", "--out", dir.to_str().unwrap()]);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    let index = std::fs::read_to_string(dir.join("index.txt")).unwrap();
+    for profile in mailtls::certs::profiles::Profile::ALL {
+        let id = profile.id();
+        assert!(
+            index.contains(&format!("{id}.pem: ")),
+            "{id} missing from the index:\n{index}"
+        );
+        let pem = std::fs::read_to_string(dir.join(format!("{id}.pem"))).unwrap();
+        assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{id}");
+        let key = dir.join(format!("{id}.key"));
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{id}.key is readable by others");
+    }
+    assert!(
+        std::fs::read_to_string(dir.join("ca.pem"))
+            .unwrap()
+            .contains("BEGIN CERTIFICATE")
+    );
+}
