@@ -38,6 +38,9 @@ Examples:
   mailtls run --server pop3://localhost:110 --only 'pop3.server.stls.*' --format junit --out r.xml
   mailtls run --reference-fault executes-pipelined-after-starttls   # what a FAIL looks like
   mailtls replay failing.scn --server imap://localhost:143
+  mailtls run --client imap            # every client scenario against the built-in reference client
+  mailtls run --client imap --exec 'curl -sS --ssl-reqd --cacert {ca} --resolve {name}:{port}:{host} imap://{name}:{port}/ -u {user}:{password}'
+  mailtls certs --out certs/           # the test CA and every certificate profile, as PEM
   mailtls list --format json
   mailtls identity --reference mail.example.com --presented '*.example.com'
   mailtls identity --rules rfc9525 --reference mail.example.com --cert server.pem
