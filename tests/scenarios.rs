@@ -249,9 +249,8 @@ const CATCHES: &[(&str, &[&str])] = &[
 
 fn judging() -> Judging {
     let (user, password) = mailtls::peers::DEFAULT_USERS[0];
-    let mut message = format!("\0{user}\0{password}").into_bytes();
+    let message = format!("\0{user}\0{password}").into_bytes();
     let plain = base64_encode(&message);
-    message.clear();
     Judging {
         strict: false,
         show_secrets: true,

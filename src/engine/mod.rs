@@ -11,7 +11,7 @@ pub mod identity;
 pub mod outcome;
 mod session;
 
-use crate::model::{Level, Party, Transport};
+use crate::model::{Party, Transport};
 use crate::net::transcript::Transcript;
 use crate::scenario::ast::Scenario;
 use crate::scenario::pattern::Vars;
@@ -97,7 +97,7 @@ pub async fn run_scenario(
         transcript.redacted(&judging.secrets)
     };
     let verdict = match verdict {
-        Verdict::Fail if !judging.strict && !level_is_fatal(scenario.meta.level) => Verdict::Warn,
+        Verdict::Fail if !judging.strict && !scenario.meta.level.is_fatal() => Verdict::Warn,
         other => other,
     };
     let meta = &scenario.meta;
@@ -123,10 +123,6 @@ pub async fn run_scenario(
         file: Some(PathBuf::from(&source.file)),
         expected_failure: None,
     }
-}
-
-fn level_is_fatal(level: Level) -> bool {
-    level.is_fatal()
 }
 
 type Once = (Verdict, String, Option<outcome::Failure>, Transcript);
