@@ -65,15 +65,15 @@ const fn pending(id: &'static str, issue: &'static str, deterministic: bool) -> 
 }
 
 const OPENSSL_POP3_PENDING: &[Pending] = &[
-    pending("pop3.client.stls.refused", CAPA_REQUIRED_BEFORE_STLS, true),
-    pending("pop3.client.stls.stripped", CAPA_REQUIRED_BEFORE_STLS, true),
+    pending("pop3.client.strip.stls-err", CAPA_REQUIRED_BEFORE_STLS, true),
+    pending("pop3.client.strip.capa-without-stls", CAPA_REQUIRED_BEFORE_STLS, true),
     pending(
-        "pop3.client.plain.not-in-cleartext",
+        "pop3.client.plain.not-without-tls",
         CAPA_REQUIRED_BEFORE_STLS,
         true,
     ),
     pending(
-        "pop3.client.capabilities.reread-after-tls",
+        "pop3.client.caps.reissue-after-tls",
         CAPA_REQUIRED_BEFORE_STLS,
         true,
     ),

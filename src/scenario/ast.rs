@@ -54,6 +54,9 @@ pub struct Meta {
     pub clauses: Vec<Clause>,
     /// CVE ids this scenario would have caught (`cve:` lines).
     pub cves: Vec<String>,
+    /// The ids of `starttls-catalogue.md` §4 this scenario implements (`catalogue:`
+    /// lines); empty when the scenario's own id is the catalogue id, or it has none.
+    pub catalogue: Vec<String>,
     /// Capabilities the server must advertise in its first capability list for the
     /// scenario to apply; a missing one makes the verdict N/A, not FAIL.
     pub requires: Vec<Requirement>,
@@ -65,6 +68,10 @@ pub struct Meta {
     /// How often to run the transcript (races: `repeat: 20`); 1 by default. Every
     /// repetition must pass.
     pub repeat: u32,
+    /// What a person must look at (`manual:` lines). A scenario with any is MANUAL:
+    /// the wire is still judged, but a clean run ends in MANUAL, not PASS, and the
+    /// report prints these lines.
+    pub manual: Vec<String>,
     /// Free text after `note:` lines: what a reader of a FAIL should know.
     pub notes: Vec<String>,
     /// Where the header starts (the `id:` line), for messages about the whole file.

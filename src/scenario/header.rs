@@ -21,10 +21,12 @@ pub(crate) const KEYS: &[&str] = &[
     "quote",
     "url",
     "cve",
+    "catalogue",
     "requires",
     "profile",
     "timeout",
     "repeat",
+    "manual",
     "note",
 ];
 
@@ -139,10 +141,12 @@ pub(crate) struct HeaderBuilder {
     /// Per clause: the lines its quote and url came from.
     clause_lines: Vec<(Option<u32>, Option<u32>)>,
     cves: Vec<String>,
+    catalogue: Vec<String>,
     requires: Vec<Requirement>,
     profile: Vec<(String, String)>,
     timeout: Once<Duration>,
     repeat: Once<u32>,
+    manual: Vec<String>,
     notes: Vec<String>,
 }
 
@@ -174,7 +178,7 @@ impl HeaderBuilder {
     pub(crate) fn apply(&mut self, line: &HeaderLine<'_>) -> Result<(), LineError> {
         if !KEYS.contains(&line.key) {
             let help = did_you_mean(line.key, KEYS).unwrap_or_else(|| {
-                "the keys are id, title, protocol, roles, transport, level, clause, quote, url, cve, requires, profile, timeout, repeat and note".to_owned()
+                "the keys are id, title, protocol, roles, transport, level, clause, quote, url, cve, catalogue, requires, profile, timeout, repeat, manual and note".to_owned()
             });
             return Err(line
                 .key_error(format!("unknown header key `{}`", line.key))
@@ -279,6 +283,21 @@ impl HeaderBuilder {
                     }
                     self.cves.push(item.to_owned());
                 }
+                Ok(())
+            }
+            "catalogue" => {
+                for (at, item) in line.items() {
+                    let (at, len) = line.item_at(at, item);
+                    if item.is_empty() || first_bad_char(item, is_id_char).is_some() {
+                        return Err(LineError::new(at, len, format!("`{item}` is not a catalogue id"))
+                            .help("catalogue ids look like `any.client.cert.wrong-host`"));
+                    }
+                    self.catalogue.push(item.to_owned());
+                }
+                Ok(())
+            }
+            "manual" => {
+                self.manual.push(line.value.to_owned());
                 Ok(())
             }
             "requires" => {
@@ -432,10 +451,12 @@ impl HeaderBuilder {
                     level: level.0,
                     clauses: self.clauses,
                     cves: self.cves,
+                    catalogue: self.catalogue,
                     requires: self.requires,
                     profile: self.profile,
                     timeout: self.timeout.map(|t| t.0),
                     repeat: self.repeat.map_or(1, |r| r.0),
+                    manual: self.manual,
                     notes: self.notes,
                     span: self.id_span,
                 })

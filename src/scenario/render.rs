@@ -260,6 +260,9 @@ pub fn render(scenario: &Scenario) -> String {
     for cve in &meta.cves {
         key("cve", cve);
     }
+    for entry in &meta.catalogue {
+        key("catalogue", entry);
+    }
     for requirement in &meta.requires {
         match requirement {
             Requirement::Capability(name) => key("requires", name),
@@ -274,6 +277,9 @@ pub fn render(scenario: &Scenario) -> String {
     }
     if meta.repeat != 1 {
         key("repeat", &meta.repeat.to_string());
+    }
+    for look_for in &meta.manual {
+        key("manual", look_for);
     }
     for note in &meta.notes {
         key("note", note);
