@@ -69,6 +69,7 @@ fn outcome(id: &str, title: &str, protocol: Protocol, level: Level, verdict: Ver
         transcript: Transcript::new(),
         duration: ms(123),
         file: None,
+        manual: Vec::new(),
         expected_failure: None,
     }
 }

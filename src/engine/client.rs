@@ -72,47 +72,56 @@ pub async fn run_client_scenario(
     judging: &Judging,
 ) -> Outcome {
     let started = Instant::now();
-    let applicable =
-        super::not_applicable_to(scenario, Party::Client, target.transport, &target.profile);
+    let opportunistic = records_only(scenario, target);
+    let profile = if opportunistic {
+        let mut assumed = target.profile.clone();
+        assumed.insert(TLS_PROFILE.to_owned(), REQUIRED.to_owned());
+        assumed
+    } else {
+        target.profile.clone()
+    };
+    let applicable = super::not_applicable_to(scenario, Party::Client, target.transport, &profile);
     let (verdict, message, failure, transcript) = match applicable {
         Some(reason) => (Verdict::NotApplicable, reason, None, Transcript::new()),
         None => run_once(scenario, source, target, judging, started).await,
     };
-    let transcript = if judging.show_secrets {
-        transcript
-    } else {
-        transcript.redacted(&judging.secrets)
+    let (verdict, message, failure) = match verdict {
+        Verdict::Fail | Verdict::Warn if opportunistic => (
+            Verdict::Info,
+            format!(
+                "recorded, not judged: the client is opportunistic (RFC 2595 §2.2 MAY) and {message}"
+            ),
+            failure,
+        ),
+        other => (other, message, failure),
     };
-    let verdict = match verdict {
-        Verdict::Fail if !judging.strict && !scenario.meta.level.is_fatal() => Verdict::Warn,
-        other => other,
-    };
-    let meta = &scenario.meta;
-    Outcome {
-        id: meta.id.clone(),
-        title: meta.title.clone(),
-        protocol: meta.protocol,
-        role: Party::Client,
-        level: meta.level,
-        clauses: meta.clauses.clone(),
-        cves: meta.cves.clone(),
-        verdict,
-        message,
-        failure: failure.map(|f| {
-            if judging.show_secrets {
-                f
-            } else {
-                f.redacted(&judging.secrets)
-            }
-        }),
-        transcript,
-        duration: started.elapsed(),
-        file: Some(PathBuf::from(&source.file)),
-        expected_failure: None,
-    }
+    super::settle(
+        scenario,
+        source,
+        Party::Client,
+        judging,
+        started,
+        (verdict, message, failure, transcript),
+    )
 }
 
-type Once = (Verdict, String, Option<Failure>, Transcript);
+use super::Once;
+
+/// The client profile key, and the value the stripping scenarios assume.
+const TLS_PROFILE: &str = "client-tls";
+const REQUIRED: &str = "starttls-required";
+
+/// Whether `scenario` assumes a TLS-requiring client while `target` is opportunistic:
+/// then it still runs, but what would be a FAIL is only recorded (INFO), because RFC 2595
+/// §2.2 lets a client use TLS only when the server offers it.
+fn records_only(scenario: &Scenario, target: &ClientTarget) -> bool {
+    let assumes_required = scenario
+        .meta
+        .profile
+        .iter()
+        .any(|(k, v)| k == TLS_PROFILE && v == REQUIRED);
+    assumes_required && target.profile.get(TLS_PROFILE).map(String::as_str) == Some("opportunistic")
+}
 
 async fn run_once(
     scenario: &Scenario,

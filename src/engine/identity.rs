@@ -71,6 +71,7 @@ pub async fn probe(
         transcript: transcript.clone(),
         duration: started.elapsed(),
         file: None,
+        manual: Vec::new(),
         expected_failure: None,
     };
     let mut out = Vec::new();

@@ -91,21 +91,45 @@ pub async fn run_scenario(
         None,
         Transcript::new(),
     ));
+    settle(
+        scenario,
+        source,
+        Party::Server,
+        judging,
+        started,
+        (verdict, message, failure, transcript),
+    )
+}
+
+/// The [`Outcome`] of a finished scenario, either role: secrets masked, a SHOULD-level
+/// FAIL turned into WARN unless `--strict`, a clean MANUAL scenario marked MANUAL.
+pub(crate) fn settle(
+    scenario: &Scenario,
+    source: &Source,
+    role: Party,
+    judging: &Judging,
+    started: Instant,
+    (verdict, message, failure, transcript): Once,
+) -> Outcome {
+    let meta = &scenario.meta;
     let transcript = if judging.show_secrets {
         transcript
     } else {
         transcript.redacted(&judging.secrets)
     };
-    let verdict = match verdict {
-        Verdict::Fail if !judging.strict && !scenario.meta.level.is_fatal() => Verdict::Warn,
-        other => other,
+    let (verdict, message) = match verdict {
+        Verdict::Fail if !judging.strict && !meta.level.is_fatal() => (Verdict::Warn, message),
+        Verdict::Pass if !meta.manual.is_empty() => (
+            Verdict::Manual,
+            format!("the wire showed nothing wrong ({message}); the rest needs a person"),
+        ),
+        other => (other, message),
     };
-    let meta = &scenario.meta;
     Outcome {
         id: meta.id.clone(),
         title: meta.title.clone(),
         protocol: meta.protocol,
-        role: Party::Server,
+        role,
         level: meta.level,
         clauses: meta.clauses.clone(),
         cves: meta.cves.clone(),
@@ -118,6 +142,7 @@ pub async fn run_scenario(
                 f.redacted(&judging.secrets)
             }
         }),
+        manual: meta.manual.clone(),
         transcript,
         duration: started.elapsed(),
         file: Some(PathBuf::from(&source.file)),
@@ -125,7 +150,7 @@ pub async fn run_scenario(
     }
 }
 
-type Once = (Verdict, String, Option<outcome::Failure>, Transcript);
+pub(crate) type Once = (Verdict, String, Option<outcome::Failure>, Transcript);
 
 async fn run_once(
     scenario: &Scenario,

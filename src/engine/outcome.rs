@@ -26,10 +26,18 @@ pub enum Verdict {
     /// The harness could not run the scenario (connection refused, TLS trust failure
     /// without `--insecure`, a timeout before the first octet).
     Error,
+    /// Recorded, not judged: what the peer did where the RFC leaves the choice open
+    /// (an opportunistic client's stripping result, RFC 2595 §2.2) or where the
+    /// requirement is obsolete (RFC 2595 §2.1's cipher suite).
+    Info,
+    /// The wire showed nothing wrong, but the verdict needs a person: the scenario's
+    /// `manual:` lines say what to look at (a UI, a log).
+    Manual,
 }
 
 impl Verdict {
-    /// Upper-case label for text reports: `PASS`, `FAIL`, `WARN`, `N/A`, `ERROR`.
+    /// Upper-case label for text reports: `PASS`, `FAIL`, `WARN`, `N/A`, `ERROR`,
+    /// `INFO`, `MANUAL`.
     pub fn label(self) -> &'static str {
         match self {
             Self::Pass => "PASS",
@@ -37,6 +45,8 @@ impl Verdict {
             Self::Warn => "WARN",
             Self::NotApplicable => "N/A",
             Self::Error => "ERROR",
+            Self::Info => "INFO",
+            Self::Manual => "MANUAL",
         }
     }
 }
@@ -127,6 +137,9 @@ pub struct Outcome {
     /// Details of a FAIL / WARN / ERROR.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<Failure>,
+    /// For a MANUAL scenario: what a person must look at (its `manual:` lines).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub manual: Vec<String>,
     /// Everything that crossed the wire (redacted unless `--show-secrets`).
     pub transcript: Transcript,
     /// Wall time of the scenario.

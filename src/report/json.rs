@@ -40,6 +40,8 @@ struct Summary {
     warn: usize,
     na: usize,
     error: usize,
+    info: usize,
+    manual: usize,
     expected_failures: usize,
     unexpected_passes: usize,
 }
@@ -60,6 +62,8 @@ struct ResultJson<'a> {
     failure: Option<&'a Failure>,
     #[serde(skip_serializing_if = "Option::is_none")]
     expected_failure: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    manual: &'a [String],
     unexpected_pass: bool,
     duration_ms: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -208,6 +212,7 @@ fn result<'a>(run: &'a Run, outcome: &'a Outcome) -> ResultJson<'a> {
         message: &outcome.message,
         failure: outcome.failure.as_ref(),
         expected_failure: outcome.expected_failure.as_deref(),
+        manual: &outcome.manual,
         unexpected_pass: run.unexpected_passes.contains(&outcome.id),
         duration_ms: millis(outcome.duration),
         file: outcome.file.as_ref().map(|f| f.display().to_string()),
@@ -237,6 +242,8 @@ pub(crate) fn render(run: &Run, out: &mut dyn Write) -> io::Result<()> {
             warn: tally.warn,
             na: tally.na,
             error: tally.error,
+            info: tally.info,
+            manual: tally.manual,
             expected_failures: tally.fail_expected + tally.error_expected,
             unexpected_passes: tally.unexpected_passes,
         },

@@ -23,6 +23,10 @@ pub(crate) struct Tally {
     pub(crate) error_expected: usize,
     /// Known failures that passed.
     pub(crate) unexpected_passes: usize,
+    /// INFO: recorded, not judged.
+    pub(crate) info: usize,
+    /// MANUAL: waiting for a person.
+    pub(crate) manual: usize,
     /// All results.
     pub(crate) total: usize,
 }
@@ -45,6 +49,8 @@ impl Tally {
                 }
                 Verdict::Warn => tally.warn += 1,
                 Verdict::NotApplicable => tally.na += 1,
+                Verdict::Info => tally.info += 1,
+                Verdict::Manual => tally.manual += 1,
                 Verdict::Error => {
                     tally.error += 1;
                     tally.error_expected += usize::from(expected);
@@ -74,6 +80,13 @@ impl Tally {
             self.error,
             expected(self.error_expected),
         );
+        // Only when present, so runs without them read as before.
+        if self.info > 0 {
+            s.push_str(&format!(", {} info", self.info));
+        }
+        if self.manual > 0 {
+            s.push_str(&format!(", {} to check by hand", self.manual));
+        }
         match self.unexpected_passes {
             0 => {}
             1 => s.push_str(", 1 unexpected pass"),

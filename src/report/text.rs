@@ -78,6 +78,8 @@ fn glyph(outcome: &Outcome) -> (&'static str, Role) {
         Verdict::Fail => ("✘", Role::Fail),
         Verdict::Warn => ("!", Role::Warn),
         Verdict::NotApplicable => ("-", Role::Dim),
+        Verdict::Info => ("i", Role::Dim),
+        Verdict::Manual => ("◌", Role::Warn),
         Verdict::Error if expected => ("?", Role::Expected),
         Verdict::Error => ("?", Role::Error),
     }
@@ -118,6 +120,11 @@ fn result(run: &Run, outcome: &Outcome, opts: &RenderOptions, palette: Palette, 
     } else if outcome.verdict != Verdict::Pass {
         // N/A and expected failures: why, in one line.
         message(outcome, palette, s);
+    }
+    // MANUAL: what the person at the keyboard must look at, always shown.
+    for look_for in &outcome.manual {
+        let text = format!("check by hand: {}", sanitize(look_for));
+        s.push_str(&format!("{BLOCK}{}\n", palette.paint(Role::Warn, &text)));
     }
 }
 

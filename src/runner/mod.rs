@@ -175,6 +175,7 @@ fn timed_out(loaded: &Loaded, role: crate::model::Party, deadline: Duration) -> 
         transcript: Default::default(),
         duration: deadline,
         file: Some(loaded.source.file.clone().into()),
+        manual: Vec::new(),
         expected_failure: None,
     }
 }
@@ -239,7 +240,7 @@ pub fn apply_expectations(outcomes: &mut [Outcome], expectations: &Expectations)
                     outcome.expected_failure = Some(reason.clone());
                 }
                 Verdict::Pass => unexpected_passes.push(outcome.id.clone()),
-                Verdict::NotApplicable => {}
+                Verdict::NotApplicable | Verdict::Info | Verdict::Manual => {}
             }
         }
     }
