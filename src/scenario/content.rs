@@ -231,7 +231,23 @@ impl Cursor<'_> {
                 "write `{*}` for any octets, `{name}` for a variable, `\\{\\}` for literal braces",
             ));
         }
-        if let Some(bad) = name.chars().position(|c| !is_name_char(c)) {
+        // `{t1+1}`: the value of `t1` with its trailing number increased (a predicted tag).
+        let (base, step) = match name.split_once('+') {
+            Some((base, step)) => (base, Some(step)),
+            None => (name.as_str(), None),
+        };
+        if let Some(step) = step
+            && (base.is_empty()
+                || step.is_empty()
+                || step.len() > 3
+                || !step.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(
+                LineError::new(open, self.pos - open, "bad next-tag variable")
+                    .help("write `{t1+1}`: a variable, `+` and a number of at most three digits"),
+            );
+        }
+        if let Some(bad) = base.chars().position(|c| !is_name_char(c)) {
             let c = name.chars().nth(bad).unwrap_or(' ');
             return Err(LineError::new(
                 open + 1 + bad,

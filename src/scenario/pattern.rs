@@ -125,6 +125,15 @@ pub enum RenderError {
         /// Where it is written.
         span: Span,
     },
+    /// `{t1+1}`, but the value of `t1` does not end in a number.
+    CannotPredict {
+        /// The variable as written (`t1+1`).
+        name: String,
+        /// The value it was to be derived from.
+        value: Vec<u8>,
+        /// Where it is written.
+        span: Span,
+    },
     /// `{*}` or `{a|b}`: a pattern, not octets.
     NotSendable {
         /// The piece as written.
@@ -141,6 +150,11 @@ impl fmt::Display for RenderError {
                 write!(f, "variable `{{{name}}}` has no value to send")
             }
             Self::NotSendable { piece, .. } => write!(f, "`{piece}` cannot be sent"),
+            Self::CannotPredict { name, value, .. } => write!(
+                f,
+                "cannot predict the next tag for `{{{name}}}`: `{}` does not end in a number",
+                String::from_utf8_lossy(value)
+            ),
         }
     }
 }
@@ -153,15 +167,17 @@ pub fn render_part(part: &Part, vars: &Vars) -> Result<Vec<u8>, RenderError> {
     for piece in &part.pieces {
         match piece {
             Piece::Literal(bytes, _) => out.extend_from_slice(bytes),
-            Piece::Var(name, span) => match vars.get(name) {
-                Some(value) => out.extend_from_slice(value),
-                None => {
-                    return Err(RenderError::UnboundVar {
-                        name: name.clone(),
-                        span: *span,
-                    });
+            Piece::Var(name, span) => {
+                match derived(name, vars, *span)?.or_else(|| vars.get(name).cloned()) {
+                    Some(value) => out.extend_from_slice(&value),
+                    None => {
+                        return Err(RenderError::UnboundVar {
+                            name: name.clone(),
+                            span: *span,
+                        });
+                    }
                 }
-            },
+            }
             Piece::Any(span) | Piece::Alternatives(_, span) => {
                 return Err(RenderError::NotSendable {
                     piece: piece.to_string(),
@@ -172,6 +188,55 @@ pub fn render_part(part: &Part, vars: &Vars) -> Result<Vec<u8>, RenderError> {
     }
     out.extend_from_slice(part.ending.bytes());
     Ok(out)
+}
+
+/// The value of a derived variable `{base+N}`: `base`'s value with its trailing decimal
+/// number increased by N, keeping its width (`A001`+1 = `A002`, `a9`+1 = `a10`).
+/// `Ok(None)` for a plain name or an unbound base.
+fn derived(name: &str, vars: &Vars, span: Span) -> Result<Option<Vec<u8>>, RenderError> {
+    let Some((base, step)) = name.split_once('+') else {
+        return Ok(None);
+    };
+    let Some(value) = vars.get(base) else {
+        return Ok(None);
+    };
+    let step: u64 = step.parse().unwrap_or(0);
+    let digits = value
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    let cannot = || RenderError::CannotPredict {
+        name: name.to_owned(),
+        value: value.clone(),
+        span,
+    };
+    if digits == 0 || digits > 18 {
+        return Err(cannot());
+    }
+    let (prefix, number) = value.split_at(value.len() - digits);
+    let n: u64 = std::str::from_utf8(number)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(cannot)?;
+    let mut out = prefix.to_vec();
+    out.extend_from_slice(format!("{:0digits$}", n + step).as_bytes());
+    Ok(Some(out))
+}
+
+/// `vars` plus the derived variables (`{t1+1}`) `part` uses, when it uses any.
+fn with_derived(part: &Part, vars: &Vars) -> Option<Vars> {
+    let mut extended: Option<Vars> = None;
+    for piece in &part.pieces {
+        if let Piece::Var(name, span) = piece
+            && let Ok(Some(value)) = derived(name, vars, *span)
+        {
+            extended
+                .get_or_insert_with(|| vars.clone())
+                .insert(name.clone(), value);
+        }
+    }
+    extended
 }
 
 /// The octets of one write: every part of `line` (the `..` lines too), in order.
@@ -192,6 +257,8 @@ pub fn match_part(
     ending: Ending,
     vars: &Vars,
 ) -> Result<Captures, Mismatch> {
+    let extended = with_derived(part, vars);
+    let vars = extended.as_ref().unwrap_or(vars);
     let program = Program::compile(&part.pieces, vars);
     let mismatch = |offset, kind| Mismatch {
         offset,
@@ -673,5 +740,38 @@ mod tests {
             render_part(&part("x {*}"), &v),
             Err(RenderError::NotSendable { piece, .. }) if piece == "{*}"
         ));
+    }
+
+    #[test]
+    fn next_tag_keeps_prefix_and_width() {
+        for (tag, step, next) in [
+            ("A001", "1", "A002"),
+            ("a9", "1", "a10"),
+            ("A0099", "2", "A0101"),
+            ("7", "1", "8"),
+        ] {
+            let v = vars(&[("t1", tag)]);
+            let line = format!("{{t1+{step}}} OK done");
+            assert_eq!(
+                render_part(&part(&line), &v),
+                Ok(format!("{next} OK done\r\n").into_bytes()),
+                "{tag}+{step}"
+            );
+        }
+        // Matching uses the same prediction.
+        let v = vars(&[("t1", "A001")]);
+        assert!(match_part(&part("{t1+1} LOGIN {*}"), b"A002 LOGIN x", Ending::Crlf, &v).is_ok());
+        assert!(match_part(&part("{t1+1} LOGIN {*}"), b"A003 LOGIN x", Ending::Crlf, &v).is_err());
+    }
+
+    #[test]
+    fn next_tag_of_a_tag_without_a_number_is_an_error_not_a_guess() {
+        let v = vars(&[("t1", "abc")]);
+        let e = render_part(&part("{t1+1} OK"), &v).unwrap_err();
+        assert!(matches!(&e, RenderError::CannotPredict { name, .. } if name == "t1+1"));
+        assert_eq!(
+            e.to_string(),
+            "cannot predict the next tag for `{t1+1}`: `abc` does not end in a number"
+        );
     }
 }
