@@ -122,6 +122,29 @@ impl Authority {
     }
 }
 
+impl Authority {
+    /// Signs a TLS client certificate for `user` (CN and dNSName SAN = `user`, extended
+    /// key usage clientAuth): what `[tls client-cert]` presents to a server.
+    pub fn issue_client(&self, user: &str) -> Result<Leaf, CertError> {
+        let mut params = leaf_params(&LeafSpec {
+            common_name: Some(user.to_owned()),
+            ..LeafSpec::default()
+        })?;
+        if let Ok(name) = user.to_owned().try_into() {
+            params.subject_alt_names.push(SanType::DnsName(name));
+        }
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        let key = KeyPair::generate()?;
+        let cert = params.signed_by(&key, &self.issuer)?;
+        Ok(Leaf {
+            chain: vec![cert.der().clone(), self.cert.clone()],
+            key: PrivatePkcs8KeyDer::from(key.serialize_der()),
+            pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+        })
+    }
+}
+
 /// A leaf that signs itself: no CA vouches for it.
 pub fn self_signed(spec: &LeafSpec) -> Result<Leaf, CertError> {
     let params = leaf_params(spec)?;
