@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use mailtls::model::{Level, Party, Protocol, Transport};
 use mailtls::scenario::ast::{
-    CapsAssertion, Clause, Directive, Ending, Expectation, Line, Part, Piece, Requirement,
-    Scenario, Span, Step,
+    CapsAssertion, Clause, Directive, Ending, Expectation, LegacyHello, Line, Part, Piece,
+    Requirement, Scenario, Span, Step, TlsVersion,
 };
 use mailtls::scenario::pattern::{self, MismatchKind, Vars};
 use mailtls::scenario::{ScenarioError, parse, parse_all, parse_bytes, render};
@@ -417,7 +417,9 @@ fn directives() {
         "[tls]\n[tls may-fail]\n[tls cert=wrong-name]\n[tls may-fail cert=expired]\n\
          [expect-close]\n[expect-close-notify]\n[expect-silence 500ms]\n[expect-handshake]\n\
          [wait 50ms]\n[close-passes]\n[close-notify]\n[close]\n[new-connection]\n\
-         [caps has STARTTLS]\n[caps lacks LOGINDISABLED]\n[caps has-sasl PLAIN]\n[caps lacks-sasl PLAIN]\n",
+         [caps has STARTTLS]\n[caps lacks LOGINDISABLED]\n[caps has-sasl PLAIN]\n[caps lacks-sasl PLAIN]\n\
+         [tls version=1.2]\n[tls client-cert]\n[close-notify keep-open]\n[expect-no-certificate-request]\n\
+         [client-hello ssl2]\n[client-hello rfc2595-suite]\n[server-hello tls1.0]\n",
     );
     let directives: Vec<Directive> = parsed
         .into_iter()
@@ -429,6 +431,8 @@ fn directives() {
     let tls = |may_fail, cert: Option<&str>| Directive::Tls {
         may_fail,
         cert: cert.map(str::to_owned),
+        version: None,
+        client_cert: false,
     };
     let caps = |present, sasl, name: &str| {
         Directive::Caps(CapsAssertion {
@@ -450,15 +454,43 @@ fn directives() {
             Directive::ExpectHandshake,
             Directive::Wait(Duration::from_millis(50)),
             Directive::ClosePasses,
-            Directive::CloseNotify,
+            Directive::CloseNotify { keep_open: false },
             Directive::Close,
             Directive::NewConnection,
             caps(true, false, "STARTTLS"),
             caps(false, false, "LOGINDISABLED"),
             caps(true, true, "PLAIN"),
             caps(false, true, "PLAIN"),
+            Directive::Tls {
+                may_fail: false,
+                cert: None,
+                version: Some(TlsVersion::Tls12),
+                client_cert: false,
+            },
+            Directive::Tls {
+                may_fail: false,
+                cert: None,
+                version: None,
+                client_cert: true,
+            },
+            Directive::CloseNotify { keep_open: true },
+            Directive::ExpectNoCertificateRequest,
+            Directive::ClientHello(LegacyHello::Ssl2),
+            Directive::ClientHello(LegacyHello::Rfc2595Suite),
+            Directive::ServerHello(LegacyHello::Tls10),
         ]
     );
+    // Every directive reads back as it is written.
+    for text in [
+        "[tls version=1.2]",
+        "[tls may-fail client-cert]",
+        "[close-notify keep-open]",
+        "[client-hello weak-suites]",
+        "[server-hello ssl3]",
+    ] {
+        let step = steps(&format!("{text}\n")).remove(0);
+        assert_eq!(step.to_string(), text);
+    }
 }
 
 #[test]
@@ -998,4 +1030,19 @@ fn readme_examples_parse() {
         checked += 1;
     }
     assert!(checked >= 7, "only {checked} README examples found");
+}
+
+#[test]
+fn error_server_hello_of_a_suite_list() {
+    insta::assert_snapshot!(step_error("[server-hello weak-suites]"));
+}
+
+#[test]
+fn error_tls_version_unknown() {
+    insta::assert_snapshot!(step_error("[tls version=1.1]"));
+}
+
+#[test]
+fn error_next_tag_without_a_number() {
+    insta::assert_snapshot!(step_error("S: {t1+x} OK"));
 }

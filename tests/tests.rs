@@ -13,6 +13,8 @@
 mod cli;
 // Every checked-in fuzz seed through its fuzz entry point.
 mod corpus;
+// The engine's verdicts and directives end to end through `mailtls replay`.
+mod engine_features;
 // proptest properties of the identity check.
 mod identity_props;
 // The layering rules of DESIGN §2, as a test.

@@ -190,9 +190,17 @@ fn leaf_params(spec: &LeafSpec) -> Result<CertificateParams, CertError> {
 impl Leaf {
     /// A rustls server configuration presenting this leaf (TLS 1.2 and 1.3, ring).
     pub fn server_config(&self) -> Result<Arc<rustls::ServerConfig>, CertError> {
+        self.server_config_for(rustls::DEFAULT_VERSIONS)
+    }
+
+    /// As [`Leaf::server_config`], accepting only `versions` (`[tls version=1.2]`).
+    pub fn server_config_for(
+        &self,
+        versions: &[&'static rustls::SupportedProtocolVersion],
+    ) -> Result<Arc<rustls::ServerConfig>, CertError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()?
+            .with_protocol_versions(versions)?
             .with_no_client_auth()
             .with_single_cert(
                 self.chain.clone(),

@@ -176,6 +176,7 @@ async fn run_once(
         Err(Stop::Fail(why, failure)) => (Verdict::Fail, why, Some(*failure)),
         Err(Stop::NotApplicable(why)) => (Verdict::NotApplicable, why, None),
         Err(Stop::Error(why)) => (Verdict::Error, why, None),
+        Err(Stop::Info(why)) => (Verdict::Info, why, None),
     };
     if verdict != Verdict::Pass {
         return (verdict, message, failure, transcript);

@@ -181,6 +181,7 @@ async fn run_once(
         Err(Stop::Fail(why, failure)) => (Verdict::Fail, why, Some(*failure), transcript),
         Err(Stop::NotApplicable(why)) => (Verdict::NotApplicable, why, None, transcript),
         Err(Stop::Error(why)) => (Verdict::Error, why, None, transcript),
+        Err(Stop::Info(why)) => (Verdict::Info, why, None, transcript),
     }
 }
 

@@ -430,6 +430,29 @@ impl Conn {
         self.shutdown_with(true).await
     }
 
+    /// TLS: sends close_notify but keeps TCP open; reads and writes after it are
+    /// plaintext. A peer in privacy mode must now end the session (RFC 2595 §2.2).
+    pub async fn send_close_notify_keep_open(&mut self) -> Result<(), NetError> {
+        if !self.stream.is_tls() {
+            return Err(NetError::NotTls);
+        }
+        if self.write_closed {
+            return Err(NetError::Closed);
+        }
+        self.record(Event::CloseNotify {
+            direction: Direction::Sent,
+        });
+        let waited = self.opts.read_timeout;
+        match timeout(waited, self.stream.end_tls_keep_tcp()).await {
+            Ok(Ok(())) => {
+                self.note("TCP kept open after close_notify: plaintext from here");
+                Ok(())
+            }
+            Ok(Err(e)) => Err(io_or_tls("close_notify", e)),
+            Err(_) => Err(NetError::WriteTimeout { len: 0, waited }),
+        }
+    }
+
     /// FIN without close_notify (in TLS: a truncation, as a faulty peer would do it).
     /// Reading stays possible. Closing twice is not an error.
     pub async fn close(&mut self) -> Result<(), NetError> {

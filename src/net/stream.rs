@@ -92,6 +92,30 @@ impl Stream {
         }
     }
 
+    /// TLS: sends close_notify and goes back to plaintext on the same TCP connection
+    /// (`[close-notify keep-open]`, RFC 2595 §2.2 privacy mode). Anything rustls had
+    /// received but not yet handed out is dropped with the TLS state.
+    pub(crate) async fn end_tls_keep_tcp(&mut self) -> io::Result<()> {
+        match std::mem::take(self) {
+            Self::TlsClient(mut s) => {
+                s.get_mut().1.send_close_notify();
+                s.flush().await?;
+                *self = Self::Plain(s.into_inner().0);
+                Ok(())
+            }
+            Self::TlsServer(mut s) => {
+                s.get_mut().1.send_close_notify();
+                s.flush().await?;
+                *self = Self::Plain(s.into_inner().0);
+                Ok(())
+            }
+            other => {
+                *self = other;
+                Err(io::Error::new(io::ErrorKind::InvalidInput, "not TLS"))
+            }
+        }
+    }
+
     /// FIN without close_notify (pending TLS records are flushed first).
     pub(crate) async fn shutdown_tcp(&mut self) -> io::Result<()> {
         match self {

@@ -184,12 +184,29 @@ pub enum Directive {
     /// handshake or a close ends the scenario as PASS (the peer treated injected data
     /// as handshake data). `[tls cert=PROFILE]`: the certificate profile to present in
     /// the client role (issue 4).
+    ///
+    /// `[tls version=1.2]` (client role): the handshake accepts only that TLS version.
+    /// `[tls client-cert]` (server role): mailtls presents a client certificate for the
+    /// user, issued by the run's CA.
     Tls {
         /// A failed handshake or close passes the scenario.
         may_fail: bool,
         /// The certificate profile (client role).
         cert: Option<String>,
+        /// The only TLS version to accept (client role).
+        version: Option<TlsVersion>,
+        /// Present a client certificate (server role).
+        client_cert: bool,
     },
+    /// `[expect-no-certificate-request]` (server role, after `[tls]`): the server must
+    /// not have asked for a client certificate in the last handshake.
+    ExpectNoCertificateRequest,
+    /// `[client-hello KIND]` (server role): mailtls sends a canned legacy ClientHello and
+    /// judges the answer; the connection is used up afterwards.
+    ClientHello(LegacyHello),
+    /// `[server-hello VERSION]` (client role): mailtls answers the client's ClientHello
+    /// with a canned ServerHello of an old version; the client must abort.
+    ServerHello(LegacyHello),
     /// `[expect-close]`: the peer must close or abort the connection (FIN, RST, alert)
     /// before the read timeout.
     ExpectClose,
@@ -207,7 +224,12 @@ pub enum Directive {
     /// scenario ("BAD or close").
     ClosePasses,
     /// `[close-notify]`: mailtls sends close_notify and closes its side.
-    CloseNotify,
+    /// `[close-notify keep-open]`: mailtls sends close_notify but keeps TCP open; what
+    /// follows is plaintext (RFC 2595 §2.2: the peer must end the session).
+    CloseNotify {
+        /// Keep the TCP connection open after the alert.
+        keep_open: bool,
+    },
     /// `[close]`: mailtls closes the TCP connection (FIN), without close_notify.
     Close,
     /// `[new-connection]`: a fresh connection to the same target; captured variables
@@ -222,6 +244,69 @@ pub enum Directive {
     /// `[caps lacks-sasl PLAIN]`: an assertion on the last capability list received
     /// since the last TLS boundary (capabilities learnt before TLS are void after it).
     Caps(CapsAssertion),
+}
+
+/// A TLS version `[tls version=...]` can insist on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsVersion {
+    /// TLS 1.2.
+    Tls12,
+    /// TLS 1.3.
+    Tls13,
+}
+
+impl TlsVersion {
+    /// As written in a directive: `1.2`, `1.3`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Tls12 => "1.2",
+            Self::Tls13 => "1.3",
+        }
+    }
+}
+
+/// The canned hellos of `[client-hello ...]` and `[server-hello ...]`: what rustls will
+/// not produce, written as raw records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LegacyHello {
+    /// An SSL 2.0 CLIENT-HELLO (RFC 6176 forbids answering it).
+    Ssl2,
+    /// SSL 3.0 (RFC 7568).
+    Ssl3,
+    /// TLS 1.0 (RFC 8996).
+    Tls10,
+    /// TLS 1.1 (RFC 8996).
+    Tls11,
+    /// TLS 1.2 offering only broken suites: RC4, 3DES, NULL, EXPORT, anonymous.
+    WeakSuites,
+    /// TLS 1.2 offering only TLS_DHE_DSS_WITH_3DES_EDE_CBC_SHA, RFC 2595 §2.1's suite.
+    Rfc2595Suite,
+}
+
+impl LegacyHello {
+    /// Every kind, as written in a directive.
+    pub const ALL: [(Self, &'static str); 6] = [
+        (Self::Ssl2, "ssl2"),
+        (Self::Ssl3, "ssl3"),
+        (Self::Tls10, "tls1.0"),
+        (Self::Tls11, "tls1.1"),
+        (Self::WeakSuites, "weak-suites"),
+        (Self::Rfc2595Suite, "rfc2595-suite"),
+    ];
+
+    /// As written in a directive.
+    pub fn as_str(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(kind, _)| *kind == self)
+            .map_or("?", |(_, name)| name)
+    }
+
+    /// Whether a ServerHello of this kind can be sent (`[server-hello ...]`): the old
+    /// protocol versions.
+    pub fn is_version(self) -> bool {
+        matches!(self, Self::Ssl3 | Self::Tls10 | Self::Tls11)
+    }
 }
 
 /// A capability assertion.

@@ -1,7 +1,7 @@
 //! `[directive]` lines: TLS now, expected closes and silences, waits, new connections and
 //! capability assertions.
 
-use crate::scenario::ast::{CapsAssertion, Directive};
+use crate::scenario::ast::{CapsAssertion, Directive, LegacyHello, TlsVersion};
 use crate::scenario::error::LineError;
 use crate::scenario::value::{DurationError, did_you_mean, duration_help, parse_duration};
 
@@ -19,6 +19,9 @@ pub(crate) const NAMES: &[&str] = &[
     "new-connection",
     "caps",
     "expect-exit",
+    "expect-no-certificate-request",
+    "client-hello",
+    "server-hello",
 ];
 
 /// The `[caps ...]` verbs.
@@ -99,7 +102,15 @@ pub(crate) fn parse_directive(chars: &[char]) -> Result<Directive, LineError> {
         "expect-close-notify" => no_args(Directive::ExpectCloseNotify),
         "expect-handshake" => no_args(Directive::ExpectHandshake),
         "close-passes" => no_args(Directive::ClosePasses),
-        "close-notify" => no_args(Directive::CloseNotify),
+        "close-notify" => match args.as_slice() {
+            [] => Ok(Directive::CloseNotify { keep_open: false }),
+            [word] if word.text == "keep-open" => Ok(Directive::CloseNotify { keep_open: true }),
+            [word, ..] => Err(word
+                .error(format!("unknown `[close-notify]` option `{}`", word.text))
+                .help("the only option is `keep-open`: send close_notify but keep TCP open")),
+        },
+        "expect-no-certificate-request" => no_args(Directive::ExpectNoCertificateRequest),
+        "client-hello" | "server-hello" => hello(&name, &args, close),
         "close" => no_args(Directive::Close),
         "new-connection" => no_args(Directive::NewConnection),
         "expect-silence" => {
@@ -139,8 +150,28 @@ fn list(names: &[&str]) -> String {
 fn tls(args: &[Word]) -> Result<Directive, LineError> {
     let mut may_fail = false;
     let mut cert = None;
+    let mut version = None;
+    let mut client_cert = false;
     for arg in args {
-        if arg.text == "may-fail" {
+        if arg.text == "client-cert" {
+            if client_cert {
+                return Err(arg.error("`client-cert` given twice"));
+            }
+            client_cert = true;
+        } else if let Some(v) = arg.text.strip_prefix("version=") {
+            if version.is_some() {
+                return Err(arg.error("`version=` given twice"));
+            }
+            version = Some(match v {
+                "1.2" => TlsVersion::Tls12,
+                "1.3" => TlsVersion::Tls13,
+                _ => {
+                    return Err(arg
+                        .error(format!("unknown TLS version `{v}`"))
+                        .help("write `version=1.2` or `version=1.3`"));
+                }
+            });
+        } else if arg.text == "may-fail" {
             if may_fail {
                 return Err(arg.error("`may-fail` given twice"));
             }
@@ -165,11 +196,52 @@ fn tls(args: &[Word]) -> Result<Directive, LineError> {
         } else {
             return Err(arg
                 .error(format!("unknown `[tls]` option `{}`", arg.text))
-                .maybe_help(did_you_mean(&arg.text, &["may-fail", "cert="]))
-                .or_help("the options are `may-fail` and `cert=PROFILE`".to_owned()));
+                .maybe_help(did_you_mean(
+                    &arg.text,
+                    &["may-fail", "cert=", "version=", "client-cert"],
+                ))
+                .or_help(
+                    "the options are `may-fail`, `cert=PROFILE`, `version=1.2|1.3` and `client-cert`"
+                        .to_owned(),
+                ));
         }
     }
-    Ok(Directive::Tls { may_fail, cert })
+    Ok(Directive::Tls {
+        may_fail,
+        cert,
+        version,
+        client_cert,
+    })
+}
+
+/// `[client-hello KIND]` / `[server-hello VERSION]`.
+fn hello(name: &Word, args: &[Word], close: usize) -> Result<Directive, LineError> {
+    let server = name.text == "server-hello";
+    let kinds: Vec<&str> = LegacyHello::ALL
+        .iter()
+        .filter(|(kind, _)| !server || kind.is_version())
+        .map(|(_, word)| *word)
+        .collect();
+    let help = format!("`[{}]` takes one of {}", name.text, list(&kinds));
+    let [word] = args else {
+        return Err(match args.get(1) {
+            Some(extra) => extra.error(format!("`[{}]` takes one argument", name.text)),
+            None => LineError::new(close, 1, format!("`[{}]` needs a kind", name.text)),
+        }
+        .help(help));
+    };
+    let kind = LegacyHello::ALL
+        .iter()
+        .find(|(kind, text)| *text == word.text && (!server || kind.is_version()))
+        .map(|(kind, _)| *kind);
+    match kind {
+        Some(kind) if server => Ok(Directive::ServerHello(kind)),
+        Some(kind) => Ok(Directive::ClientHello(kind)),
+        None => Err(word
+            .error(format!("unknown `[{}]` kind `{}`", name.text, word.text))
+            .maybe_help(did_you_mean(&word.text, &kinds))
+            .or_help(help)),
+    }
 }
 
 fn one_duration(

@@ -180,7 +180,12 @@ impl fmt::Display for Line {
 impl fmt::Display for Directive {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Tls { may_fail, cert } => {
+            Self::Tls {
+                may_fail,
+                cert,
+                version,
+                client_cert,
+            } => {
                 f.write_str("[tls")?;
                 if *may_fail {
                     f.write_str(" may-fail")?;
@@ -188,8 +193,17 @@ impl fmt::Display for Directive {
                 if let Some(cert) = cert {
                     write!(f, " cert={cert}")?;
                 }
+                if let Some(version) = version {
+                    write!(f, " version={}", version.as_str())?;
+                }
+                if *client_cert {
+                    f.write_str(" client-cert")?;
+                }
                 f.write_str("]")
             }
+            Self::ExpectNoCertificateRequest => f.write_str("[expect-no-certificate-request]"),
+            Self::ClientHello(kind) => write!(f, "[client-hello {}]", kind.as_str()),
+            Self::ServerHello(kind) => write!(f, "[server-hello {}]", kind.as_str()),
             Self::ExpectClose => f.write_str("[expect-close]"),
             Self::ExpectCloseNotify => f.write_str("[expect-close-notify]"),
             Self::ExpectSilence(d) => write!(f, "[expect-silence {}]", format_duration(*d)),
@@ -198,7 +212,8 @@ impl fmt::Display for Directive {
             Self::ClosePasses => f.write_str("[close-passes]"),
             Self::ExpectExit(true) => f.write_str("[expect-exit success]"),
             Self::ExpectExit(false) => f.write_str("[expect-exit failure]"),
-            Self::CloseNotify => f.write_str("[close-notify]"),
+            Self::CloseNotify { keep_open: false } => f.write_str("[close-notify]"),
+            Self::CloseNotify { keep_open: true } => f.write_str("[close-notify keep-open]"),
             Self::Close => f.write_str("[close]"),
             Self::NewConnection => f.write_str("[new-connection]"),
             Self::Caps(caps) => {

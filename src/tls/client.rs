@@ -6,6 +6,10 @@ use std::sync::Arc;
 use rustls::ClientConfig;
 use rustls::client::{Resumption, WebPkiServerVerifier};
 use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::sign::CertifiedKey;
+
+use super::client_cert::RecordingClientCert;
 
 use super::error::TlsError;
 use super::trust::{ClientTrust, root_store};
@@ -18,6 +22,8 @@ pub struct ClientTls {
     provider: Arc<CryptoProvider>,
     webpki: Option<Arc<WebPkiServerVerifier>>,
     insecure: bool,
+    /// The certificate `[tls client-cert]` presents, if the run has one.
+    client_identity: Option<Arc<CertifiedKey>>,
 }
 
 impl ClientTls {
@@ -42,7 +48,29 @@ impl ClientTls {
             provider,
             webpki,
             insecure,
+            client_identity: None,
         })
+    }
+
+    /// The same client, able to present `chain` (leaf first) with `key` when a scenario
+    /// asks for a client certificate (`[tls client-cert]`).
+    pub fn with_client_certificate(
+        mut self,
+        chain: Vec<CertificateDer<'static>>,
+        key: PrivateKeyDer<'static>,
+    ) -> Result<Self, TlsError> {
+        let signer = self
+            .provider
+            .key_provider
+            .load_private_key(key)
+            .map_err(|e| TlsError::Config(format!("client certificate key: {e}")))?;
+        self.client_identity = Some(Arc::new(CertifiedKey::new(chain, signer)));
+        Ok(self)
+    }
+
+    /// Whether a client certificate is configured.
+    pub fn has_client_certificate(&self) -> bool {
+        self.client_identity.is_some()
     }
 
     /// Whether untrusted chains are recorded rather than refused.
@@ -53,13 +81,30 @@ impl ClientTls {
     /// A configuration for one connection, and where its verifier records what the
     /// server presented.
     pub fn config(&self) -> Result<(Arc<ClientConfig>, Arc<PeerRecord>), TlsError> {
-        self.config_for_versions(rustls::DEFAULT_VERSIONS)
+        self.config_for(rustls::DEFAULT_VERSIONS, false)
+    }
+
+    /// As [`ClientTls::config`], presenting the client certificate if the server asks
+    /// for one and `present_client_cert` (else an empty Certificate message).
+    pub fn config_presenting(
+        &self,
+        present_client_cert: bool,
+    ) -> Result<(Arc<ClientConfig>, Arc<PeerRecord>), TlsError> {
+        self.config_for(rustls::DEFAULT_VERSIONS, present_client_cert)
     }
 
     /// As [`ClientTls::config`], offering only `versions` (e.g. `&[&rustls::version::TLS12]`).
     pub fn config_for_versions(
         &self,
         versions: &[&'static rustls::SupportedProtocolVersion],
+    ) -> Result<(Arc<ClientConfig>, Arc<PeerRecord>), TlsError> {
+        self.config_for(versions, false)
+    }
+
+    fn config_for(
+        &self,
+        versions: &[&'static rustls::SupportedProtocolVersion],
+        present_client_cert: bool,
     ) -> Result<(Arc<ClientConfig>, Arc<PeerRecord>), TlsError> {
         let record = Arc::new(PeerRecord::default());
         let verifier = Arc::new(RecordingVerifier {
@@ -73,7 +118,10 @@ impl ClientTls {
             .map_err(|e| TlsError::Config(e.to_string()))?
             .dangerous()
             .with_custom_certificate_verifier(verifier)
-            .with_no_client_auth();
+            .with_client_cert_resolver(Arc::new(RecordingClientCert {
+                identity: self.client_identity.clone().filter(|_| present_client_cert),
+                record: record.clone(),
+            }));
         config.resumption = Resumption::disabled();
         Ok((Arc::new(config), record))
     }

@@ -25,7 +25,9 @@
 //! [`crate::certs::Leaf::server_config`].
 
 mod client;
+mod client_cert;
 mod error;
+pub mod legacy;
 mod trust;
 mod verifier;
 

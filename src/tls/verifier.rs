@@ -3,6 +3,7 @@
 //! mailtls's own identity check ([`crate::identity`]), reported as a check of its own.
 //! With `--insecure` an untrusted chain is recorded and the handshake goes on.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use rustls::client::WebPkiServerVerifier;
@@ -49,11 +50,24 @@ struct Seen {
 #[derive(Debug, Default)]
 pub struct PeerRecord {
     seen: Mutex<Seen>,
+    /// The server sent a CertificateRequest (apart from `seen`, which the verifier
+    /// overwrites as a whole).
+    certificate_requested: AtomicBool,
 }
 
 impl PeerRecord {
     fn lock(&self) -> MutexGuard<'_, Seen> {
         self.seen.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether the server asked for a client certificate (a CertificateRequest) in the
+    /// handshake.
+    pub fn certificate_requested(&self) -> bool {
+        self.certificate_requested.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn note_certificate_request(&self) {
+        self.certificate_requested.store(true, Ordering::Relaxed);
     }
 
     /// The presented chain, leaf first (empty before a Certificate message arrived).

@@ -10,13 +10,21 @@ impl Session<'_> {
         span: Span,
     ) -> Result<(), Stop> {
         match directive {
-            Directive::Tls { may_fail, cert } => match self.peer {
-                Peer::Server(target) => self.tls(target, *may_fail, span).await,
+            Directive::Tls {
+                may_fail,
+                cert,
+                version,
+                client_cert,
+            } => match self.peer {
+                Peer::Server(target) => self.tls(target, *may_fail, *client_cert, span).await,
                 Peer::Client(side) => {
-                    self.tls_server(side, cert.as_deref(), *may_fail, span)
+                    self.tls_server(side, cert.as_deref(), *version, *may_fail, span)
                         .await
                 }
             },
+            Directive::ExpectNoCertificateRequest => self.expect_no_certificate_request(span),
+            Directive::ClientHello(kind) => self.client_hello(*kind, span).await,
+            Directive::ServerHello(kind) => self.server_hello(*kind, span).await,
             Directive::ExpectClose => self.expect_close(false, span).await,
             Directive::ExpectCloseNotify => self.expect_close(true, span).await,
             Directive::ExpectSilence(window) => self.expect_silence(*window, span).await,
@@ -34,10 +42,15 @@ impl Session<'_> {
                 self.close_passes = true;
                 Ok(())
             }
-            Directive::CloseNotify => {
+            Directive::CloseNotify { keep_open: false } => {
                 let _ = self.conn()?.send_close_notify().await;
                 Ok(())
             }
+            Directive::CloseNotify { keep_open: true } => self
+                .conn()?
+                .send_close_notify_keep_open()
+                .await
+                .map_err(|e| Stop::Error(format!("[close-notify keep-open]: {e}"))),
             Directive::Close => {
                 let _ = self.conn()?.close().await;
                 Ok(())
@@ -47,7 +60,18 @@ impl Session<'_> {
         }
     }
 
-    async fn tls(&mut self, target: &Target, may_fail: bool, span: Span) -> Result<(), Stop> {
+    async fn tls(
+        &mut self,
+        target: &Target,
+        may_fail: bool,
+        client_cert: bool,
+        span: Span,
+    ) -> Result<(), Stop> {
+        if client_cert && !target.tls.has_client_certificate() {
+            return Err(Stop::NotApplicable(
+                "no client certificate is configured for this target".to_owned(),
+            ));
+        }
         if let Some(early) = self.lookahead.front() {
             return Err(self.fail(
                 "the server sent more before the TLS handshake",
@@ -59,8 +83,9 @@ impl Session<'_> {
         }
         let (config, record) = target
             .tls
-            .config()
+            .config_presenting(client_cert)
             .map_err(|e| Stop::Error(format!("TLS client configuration: {e}")))?;
+        self.last_handshake = Some(record.clone());
         let name = target.server_name.clone();
         let result = self.conn()?.upgrade_client(config, name).await;
         match result {
@@ -105,6 +130,28 @@ impl Session<'_> {
         }
     }
 
+    /// Server role: the last handshake carried no CertificateRequest.
+    fn expect_no_certificate_request(&mut self, span: Span) -> Result<(), Stop> {
+        let Some(record) = self.last_handshake.clone() else {
+            return Err(Stop::Error(format!(
+                "{}:{}: [expect-no-certificate-request] needs a [tls] before it",
+                self.source.file, span.line
+            )));
+        };
+        if record.certificate_requested() {
+            return Err(self.fail(
+                "the server asked for a client certificate it was not configured to use",
+                span,
+                "no CertificateRequest in the handshake".to_owned(),
+                "a CertificateRequest".to_owned(),
+                None,
+            ));
+        }
+        self.conn()?
+            .note("the handshake carried no CertificateRequest");
+        Ok(())
+    }
+
     /// Client role: the client's next octet must start a TLS handshake record.
     async fn expect_handshake(&mut self, span: Span) -> Result<(), Stop> {
         let expected = "a TLS handshake record (first octet 0x16)".to_owned();
@@ -147,6 +194,7 @@ impl Session<'_> {
         &mut self,
         side: &ClientSide,
         cert: Option<&str>,
+        version: Option<TlsVersion>,
         may_fail: bool,
         span: Span,
     ) -> Result<(), Stop> {
@@ -161,7 +209,19 @@ impl Session<'_> {
             .certs
             .leaf(profile)
             .ok_or_else(|| Stop::Error(format!("no certificate for profile {profile}")))
-            .and_then(|leaf| leaf.server_config().map_err(|e| Stop::Error(e.to_string())))?;
+            .and_then(|leaf| {
+                let versions: &[&'static rustls::SupportedProtocolVersion] = match version {
+                    None => rustls::DEFAULT_VERSIONS,
+                    Some(TlsVersion::Tls12) => &[&rustls::version::TLS12],
+                    Some(TlsVersion::Tls13) => &[&rustls::version::TLS13],
+                };
+                leaf.server_config_for(versions)
+                    .map_err(|e| Stop::Error(e.to_string()))
+            })?;
+        if let Some(version) = version {
+            self.conn()?
+                .note(format!("mailtls accepts TLS {} only", version.as_str()));
+        }
         self.conn()?
             .note(format!("certificate profile {profile}: {described}"));
         let result = self.conn()?.upgrade_server(config).await;
@@ -277,7 +337,7 @@ impl Session<'_> {
     }
 
     /// The transcript entry of the last plaintext data the server sent.
-    fn unconsumed_entry(&self) -> Option<usize> {
+    pub(super) fn unconsumed_entry(&self) -> Option<usize> {
         let conn = self.conn.as_ref()?;
         let local = conn.transcript().entries.iter().rposition(|e| {
             matches!(

@@ -3,6 +3,7 @@
 //! the walk with a [`Stop`] that says why; reaching the end is a PASS.
 
 mod directives;
+mod legacy;
 
 use crate::certs::profiles::{Acceptance, Profile};
 use crate::engine::auto::AutoResponder;
@@ -15,10 +16,13 @@ use crate::net::transcript::{Direction, Event, Transcript};
 use crate::net::{CloseHow, Conn, ConnOptions, HANDSHAKE_RECORD, NetError, ReadLine};
 use crate::scenario::ast::{
     CapsAssertion, Directive, Ending, Expectation, Line, Part, Requirement, Scenario, Span, Step,
+    TlsVersion,
 };
 use crate::scenario::pattern::{self, Vars};
 use crate::scenario::show_octets;
+use crate::tls::PeerRecord;
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Why the walk ended early.
@@ -33,6 +37,8 @@ pub(super) enum Stop {
     NotApplicable(String),
     /// The harness could not run the scenario.
     Error(String),
+    /// Recorded, not judged (an obsolete requirement): the walk ends with INFO.
+    Info(String),
 }
 
 /// A received line waiting to be judged.
@@ -72,6 +78,8 @@ pub(super) struct Session<'a> {
     /// The scenario reached its verdict early (the client refused a certificate): the
     /// remaining steps are skipped, except `[expect-exit]`.
     finished: Option<String>,
+    /// Server role: what the last handshake showed (a CertificateRequest?).
+    last_handshake: Option<Arc<PeerRecord>>,
 }
 
 /// The peer under test and how to reach it.
@@ -122,6 +130,7 @@ impl<'a> Session<'a> {
             auto: AutoResponder::new(scenario.meta.protocol),
             expect_exit: None,
             finished: None,
+            last_handshake: None,
         }
     }
 
