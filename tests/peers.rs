@@ -1283,6 +1283,70 @@ async fn observe(fault: Fault, on: bool) -> Symptoms {
             let (_, greeting) = greeted(&server).await;
             symptom(&mut s, greeting.clone(), greeting.starts_with("* PREAUTH"));
         }
+        Fault::TagDifferentialInjection => {
+            let server = serve(with(opts(Protocol::Imap))).await;
+            let (mut c, _) = greeted(&server).await;
+            c.send("NOOP\r\n A1 STARTTLS\r\nX1 NOOP\r\n").await;
+            assert!(c.line().await.starts_with("* BAD"), "the untagged NOOP");
+            let answer = c.line().await;
+            // The reference refuses the indented line and answers X1 in cleartext.
+            let executed = if answer.starts_with("A1 OK") {
+                c.handshake().await.unwrap();
+                probe_answered(&mut c, Protocol::Imap).await
+            } else {
+                assert!(answer.starts_with("* BAD"), "{answer}");
+                assert!(c.line().await.starts_with("X1 OK"));
+                false
+            };
+            symptom(
+                &mut s,
+                format!("{answer}: X1 executed inside TLS"),
+                executed,
+            );
+        }
+        Fault::DropsCommandsBeforeStarttls => {
+            let server = serve(with(opts(Protocol::Imap))).await;
+            let (mut c, _) = greeted(&server).await;
+            c.send("A0 NOOP\r\nA1 STARTTLS\r\n").await;
+            let first = c.line().await;
+            symptom(
+                &mut s,
+                format!("the NOOP before STARTTLS is not answered: {first}"),
+                !first.starts_with("A0 OK"),
+            );
+        }
+        Fault::IgnoresPerUserPolicy => {
+            for p in Protocol::ALL {
+                let server = serve(with(opts(p).cleartext_login(true))).await;
+                let (mut c, _) = greeted(&server).await;
+                let answer = authenticate_answer(&mut c, p, b"\0tlsonly\0s3cret").await;
+                symptom(
+                    &mut s,
+                    format!("{p}: TLS-only account, cleartext PLAIN: {answer}"),
+                    accepted(p, &answer),
+                );
+                let (mut c, _) = greeted(&server).await;
+                let (login, ok) = match p {
+                    Protocol::Imap => ("L1 LOGIN tlsonly s3cret\r\n", "L1 OK"),
+                    Protocol::Pop3 => ("USER tlsonly\r\nPASS s3cret\r\n", "+OK maildrop"),
+                    // ACAP has no login command but AUTHENTICATE.
+                    Protocol::Acap => continue,
+                };
+                c.send(login).await;
+                let text = c.quiet(Duration::from_millis(200)).await;
+                symptom(
+                    &mut s,
+                    format!("{p}: TLS-only account, cleartext login: {text:?}"),
+                    text.contains(ok),
+                );
+                // The other accounts log in in cleartext either way.
+                let (mut c, _) = greeted(&server).await;
+                assert!(accepted(
+                    p,
+                    &authenticate_answer(&mut c, p, b"\0alice\0s3cret").await
+                ));
+            }
+        }
     }
     s
 }
@@ -1351,6 +1415,9 @@ fault_tests! {
     fault_plaintext_after_close_notify: PlaintextAfterCloseNotify,
     fault_short_plain_field_limit: ShortPlainFieldLimit,
     fault_preauth_in_cleartext: PreauthInCleartext,
+    fault_tag_differential_injection: TagDifferentialInjection,
+    fault_drops_commands_before_starttls: DropsCommandsBeforeStarttls,
+    fault_ignores_per_user_policy: IgnoresPerUserPolicy,
 }
 
 #[test]

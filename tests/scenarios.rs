@@ -92,6 +92,37 @@ const CATCHES: &[(&str, &[&str])] = &[
         "imap.server.preauth-only-protected",
         &["preauth-in-cleartext"],
     ),
+    (
+        "imap.server.starttls.injection-tag-parse-differential",
+        &["tag-differential-injection"],
+    ),
+    (
+        "imap.server.starttls.injection-credential-theft",
+        &[
+            "executes-pipelined-after-starttls",
+            "executes-plaintext-after-starttls-ok",
+        ],
+    ),
+    (
+        "imap.server.starttls.pipelining-before-starttls",
+        &["drops-commands-before-starttls", "data-after-starttls-ok"],
+    ),
+    (
+        "imap.server.cleartext.refuse-config",
+        &[
+            "login-despite-logindisabled",
+            "plain-in-cleartext",
+            "no-logindisabled",
+        ],
+    ),
+    (
+        "imap.server.cleartext.per-user-refusal",
+        &["ignores-per-user-policy"],
+    ),
+    (
+        "imap.server.close-notify-after-starttls",
+        &["no-close-notify"],
+    ),
     // POP3 over STLS
     (
         "pop3.server.capa.implemented-with-stls",
@@ -174,6 +205,10 @@ const CATCHES: &[(&str, &[&str])] = &[
         "pop3.server.privacy-mode.tls-deactivated-terminates",
         &["plaintext-after-close-notify"],
     ),
+    (
+        "pop3.server.no-greeting-after-stls",
+        &["greeting-after-stls"],
+    ),
     // IMAPS (implicit TLS, port 993)
     (
         "imaps.server.no-plaintext-before-handshake",
@@ -245,6 +280,19 @@ const CATCHES: &[(&str, &[&str])] = &[
         "acap.server.plain.only-after-tls",
         &["plain-in-cleartext", "stale-capabilities"],
     ),
+    (
+        "acap.server.starttls.rejected-when-tls-active",
+        &["starttls-ok-when-tls-active"],
+    ),
+    (
+        "acap.server.starttls.not-advertised-after-tls",
+        &["starttls-advertised-after-tls", "stale-capabilities"],
+    ),
+    (
+        "acap.server.plain.refused-cleartext",
+        &["plain-in-cleartext"],
+    ),
+    ("acap.server.plain.after-tls", &["authenticated-by-tls"]),
 ];
 
 fn judging() -> Judging {

@@ -134,7 +134,10 @@ impl<'a> AcapSession<'a> {
         if self.opts.has(Fault::DataAfterStarttlsOk) {
             put(out, "* OK \"TLS negotiation follows\"");
         }
-        Step::StartTls { ending }
+        Step::StartTls {
+            ending,
+            indented: false,
+        }
     }
 
     fn authenticate(
@@ -165,6 +168,14 @@ impl<'a> AcapSession<'a> {
 
     fn finish_plain(&mut self, tag: &str, message: &[u8], out: &mut Vec<u8>) {
         match check_plain(self.opts, message) {
+            PlainOutcome::Success(user) if !self.tls && self.opts.tls_only(user.as_bytes()) => {
+                put(
+                    out,
+                    &format!(
+                        "{tag} NO (ENCRYPT-NEEDED) \"This account may log in only once TLS is active\""
+                    ),
+                );
+            }
             PlainOutcome::Success(user) => {
                 put(out, &format!("{tag} OK \"Welcome {user}\""));
                 self.user = Some(user);

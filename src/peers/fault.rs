@@ -87,6 +87,16 @@ pub enum Fault {
     ShortPlainFieldLimit,
     /// IMAP greets with PREAUTH on the cleartext port.
     PreauthInCleartext,
+    /// IMAP skips blanks before a tag, and a STARTTLS reached that way keeps what was
+    /// pipelined after it and executes it inside TLS (the CVE-2022-28220 tag-parsing
+    /// differential: the injection guard and the parser read the line differently).
+    TagDifferentialInjection,
+    /// IMAP discards commands pipelined before STARTTLS in the same read, unanswered (an
+    /// over-broad injection guard).
+    DropsCommandsBeforeStarttls,
+    /// The TLS-only account (`ServerOptions::tls_only_users`) may log in before TLS when
+    /// cleartext logins are allowed for the others.
+    IgnoresPerUserPolicy,
 }
 
 /// Where a fault can change anything.
@@ -118,7 +128,7 @@ struct Row {
 
 impl Fault {
     /// Every fault, in a fixed order.
-    pub const ALL: [Self; 27] = [
+    pub const ALL: [Self; 30] = [
         Self::ExecutesPipelinedAfterStarttls,
         Self::NoLogindisabled,
         Self::LoginDespiteLogindisabled,
@@ -146,6 +156,9 @@ impl Fault {
         Self::PlaintextAfterCloseNotify,
         Self::ShortPlainFieldLimit,
         Self::PreauthInCleartext,
+        Self::TagDifferentialInjection,
+        Self::DropsCommandsBeforeStarttls,
+        Self::IgnoresPerUserPolicy,
     ];
 
     fn row(self) -> Row {
@@ -167,6 +180,7 @@ impl Fault {
                     "pop3.server.stls.pipelined-command-injection",
                     "pop3.server.stls.injection-user-pass",
                     "acap.server.starttls.pipelined-command-injection",
+                    "imap.server.starttls.injection-credential-theft",
                 ],
                 ALL_PROTOCOLS,
                 Reach::Starttls,
@@ -174,7 +188,10 @@ impl Fault {
             Self::NoLogindisabled => row(
                 "no-logindisabled",
                 "IMAP does not advertise LOGINDISABLED in cleartext (LOGIN is still refused)",
-                &["imap.server.logindisabled.advertised-cleartext"],
+                &[
+                    "imap.server.logindisabled.advertised-cleartext",
+                    "imap.server.cleartext.refuse-config",
+                ],
                 IMAP,
                 Reach::Starttls,
             ),
@@ -196,6 +213,8 @@ impl Fault {
                     "imap.server.plain.refused-cleartext",
                     "pop3.server.sasl-plain.not-advertised-cleartext",
                     "acap.server.plain.only-after-tls",
+                    "acap.server.plain.refused-cleartext",
+                    "imap.server.cleartext.refuse-config",
                 ],
                 ALL_PROTOCOLS,
                 Reach::Starttls,
@@ -206,6 +225,7 @@ impl Fault {
                 &[
                     "imap.server.starttls.rejected-when-tls-active",
                     "pop3.server.stls.err-when-tls-active",
+                    "acap.server.starttls.rejected-when-tls-active",
                     "imaps.server.starttls-rejected",
                     "pop3s.server.stls-rejected",
                 ],
@@ -228,6 +248,7 @@ impl Fault {
                 &[
                     "imap.server.starttls.not-advertised-after-tls",
                     "pop3.server.stls.not-listed-after-tls",
+                    "acap.server.starttls.not-advertised-after-tls",
                     "imaps.server.starttls-rejected",
                     "pop3s.server.stls-rejected",
                 ],
@@ -305,6 +326,7 @@ impl Fault {
                     "imap.server.starttls.not-advertised-after-tls",
                     "imap.server.logindisabled.absent-after-tls",
                     "pop3.server.stls.not-listed-after-tls",
+                    "acap.server.starttls.not-advertised-after-tls",
                 ],
                 ALL_PROTOCOLS,
                 Reach::Starttls,
@@ -388,6 +410,7 @@ impl Fault {
                     "pop3.server.stls.stays-authorization-after-tls",
                     "pop3s.server.authorization-state-with-client-cert",
                     "imaps.server.preauth-only-with-client-cert",
+                    "acap.server.plain.after-tls",
                 ],
                 ALL_PROTOCOLS,
                 Reach::Both,
@@ -414,6 +437,27 @@ impl Fault {
                 "IMAP greets with PREAUTH on the cleartext port",
                 &["imap.server.preauth-only-protected"],
                 IMAP,
+                Reach::Starttls,
+            ),
+            Self::TagDifferentialInjection => row(
+                "tag-differential-injection",
+                "IMAP skips blanks before a tag; a STARTTLS reached that way executes what was pipelined after it inside TLS",
+                &["imap.server.starttls.injection-tag-parse-differential"],
+                IMAP,
+                Reach::Starttls,
+            ),
+            Self::DropsCommandsBeforeStarttls => row(
+                "drops-commands-before-starttls",
+                "IMAP discards commands pipelined before STARTTLS in the same read (an over-broad injection guard)",
+                &["imap.server.starttls.pipelining-before-starttls"],
+                IMAP,
+                Reach::Starttls,
+            ),
+            Self::IgnoresPerUserPolicy => row(
+                "ignores-per-user-policy",
+                "the TLS-only account may log in before TLS when cleartext logins are allowed for the others",
+                &["imap.server.cleartext.per-user-refusal"],
+                ALL_PROTOCOLS,
                 Reach::Starttls,
             ),
         }

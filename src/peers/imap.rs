@@ -36,7 +36,13 @@ pub(crate) struct ImapSession<'a> {
     sasl: Option<String>,
     /// Stream offset up to which a synchronising literal was already invited.
     invited: Option<usize>,
+    /// The command being read started with blanks that
+    /// [`Fault::TagDifferentialInjection`] skipped.
+    indented: bool,
 }
+
+/// The refusal of a TLS-only account before TLS (RFC 2595 §2.3 per-user policy).
+const TLS_ONLY: &str = "This account may log in only once TLS is active";
 
 fn put(out: &mut Vec<u8>, line: &str) {
     out.extend_from_slice(line.as_bytes());
@@ -54,6 +60,7 @@ impl<'a> ImapSession<'a> {
             upgraded: false,
             sasl: None,
             invited: None,
+            indented: false,
         };
         let preauth = if opts.implicit {
             opts.has(Fault::AuthenticatedByTls)
@@ -117,7 +124,9 @@ impl<'a> ImapSession<'a> {
         caps.join(" ")
     }
 
-    fn execute(&mut self, command: Command, out: &mut Vec<u8>) -> Step {
+    /// Runs one command; `indented` says its line started with blanks (see
+    /// [`Fault::TagDifferentialInjection`]).
+    fn execute(&mut self, command: Command, indented: bool, out: &mut Vec<u8>) -> Step {
         let tag = command.tag.as_str().to_owned();
         match command.body {
             CommandBody::Capability => {
@@ -130,7 +139,7 @@ impl<'a> ImapSession<'a> {
                 put(out, &format!("{tag} OK LOGOUT completed"));
                 return Step::Close;
             }
-            CommandBody::Starttls => return self.starttls(&tag, command.ending, out),
+            CommandBody::Starttls => return self.starttls(&tag, command.ending, indented, out),
             CommandBody::Login { user, password } => {
                 self.login(&tag, user.as_bytes(), password.as_bytes(), out);
             }
@@ -151,7 +160,7 @@ impl<'a> ImapSession<'a> {
         Step::Continue
     }
 
-    fn starttls(&mut self, tag: &str, ending: Ending, out: &mut Vec<u8>) -> Step {
+    fn starttls(&mut self, tag: &str, ending: Ending, indented: bool, out: &mut Vec<u8>) -> Step {
         if self.tls {
             // RFC 9051 §6.2.1: BAD on an implicit-TLS port; no second layer either way.
             if self.opts.has(Fault::StarttlsOkWhenTlsActive) {
@@ -172,7 +181,7 @@ impl<'a> ImapSession<'a> {
         if self.opts.has(Fault::DataAfterStarttlsOk) {
             put(out, "* OK TLS negotiation follows");
         }
-        Step::StartTls { ending }
+        Step::StartTls { ending, indented }
     }
 
     fn login(&mut self, tag: &str, user: &[u8], password: &[u8], out: &mut Vec<u8>) {
@@ -187,6 +196,8 @@ impl<'a> ImapSession<'a> {
                 out,
                 &format!("{tag} NO [PRIVACYREQUIRED] LOGIN is disabled until TLS is active"),
             );
+        } else if !self.tls && self.opts.tls_only(user) {
+            put(out, &format!("{tag} NO [PRIVACYREQUIRED] {TLS_ONLY}"));
         } else if check_password(self.opts, user, password) {
             self.state = State::Authenticated(String::from_utf8_lossy(user).into_owned());
             put(out, &format!("{tag} OK LOGIN completed"));
@@ -231,6 +242,9 @@ impl<'a> ImapSession<'a> {
 
     fn finish_plain(&mut self, tag: &str, message: &[u8], out: &mut Vec<u8>) {
         match check_plain(self.opts, message) {
+            PlainOutcome::Success(user) if !self.tls && self.opts.tls_only(user.as_bytes()) => {
+                put(out, &format!("{tag} NO [PRIVACYREQUIRED] {TLS_ONLY}"));
+            }
             PlainOutcome::Success(user) => {
                 self.state = State::Authenticated(user);
                 put(out, &format!("{tag} OK AUTHENTICATE completed"));
@@ -306,6 +320,37 @@ impl<'a> ImapSession<'a> {
         put(out, "* BYE Command line too long");
         Step::Close
     }
+
+    /// [`Fault::TagDifferentialInjection`]: blanks before the next tag are dropped, so
+    /// ` A1 STARTTLS` reads as a STARTTLS (RFC 9051's `tag` cannot start with SP).
+    fn skip_blanks_before_tag(&mut self) {
+        let blanks = self
+            .reader
+            .buffered()
+            .iter()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
+        if blanks > 0 && blanks < self.reader.buffered().len() {
+            let rest = self.reader.take_buffered();
+            self.reader.push(rest.get(blanks..).unwrap_or_default());
+            self.indented = true;
+        }
+    }
+}
+
+/// [`Fault::DropsCommandsBeforeStarttls`]: what is left of one read once the command
+/// lines before a STARTTLS line in it are thrown away.
+fn from_starttls_line(data: &[u8]) -> &[u8] {
+    let mut start = 0;
+    for line in data.split_inclusive(|&b| b == b'\n') {
+        let mut words = line.trim_ascii().split(|&b| b == b' ');
+        let command = words.nth(1).unwrap_or_default();
+        if start > 0 && command.eq_ignore_ascii_case(b"STARTTLS") {
+            return data.get(start..).unwrap_or_default();
+        }
+        start += line.len();
+    }
+    data
 }
 
 impl Session for ImapSession<'_> {
@@ -326,6 +371,13 @@ impl Session for ImapSession<'_> {
     }
 
     fn push(&mut self, data: &[u8]) {
+        let data = if self.opts.has(Fault::DropsCommandsBeforeStarttls)
+            && self.reader.buffered().is_empty()
+        {
+            from_starttls_line(data)
+        } else {
+            data
+        };
         self.reader.push(data);
     }
 
@@ -333,9 +385,18 @@ impl Session for ImapSession<'_> {
         if let Some(tag) = self.sasl.take() {
             return self.sasl_line(&tag, out);
         }
+        if self.opts.has(Fault::TagDifferentialInjection) {
+            self.skip_blanks_before_tag();
+        }
         let hint = leading_tag(self.reader.buffered(), |t| Tag::new(t).is_ok());
-        match self.reader.next_command() {
-            Ok(Some(command)) => self.execute(command, out),
+        let result = self.reader.next_command();
+        // A whole command (or a malformed one) was read: its blanks are used up.
+        let indented = match result {
+            Ok(None) => false,
+            _ => std::mem::take(&mut self.indented),
+        };
+        match result {
+            Ok(Some(command)) => self.execute(command, indented, out),
             Ok(None) => {
                 let end = self.reader.offset() + self.reader.buffered().len();
                 if awaits_sync_literal(self.reader.buffered()) && self.invited != Some(end) {
@@ -349,7 +410,7 @@ impl Session for ImapSession<'_> {
                 command: "STARTTLS",
                 ..
             }) if self.opts.has(Fault::StarttlsWithArguments) => match hint {
-                Some(tag) => self.starttls(&tag, Ending::Crlf, out),
+                Some(tag) => self.starttls(&tag, Ending::Crlf, false, out),
                 None => {
                     put(out, "* BAD Missing tag");
                     Step::Continue
@@ -437,7 +498,8 @@ mod tests {
         assert_eq!(
             session.step(&mut out),
             Step::StartTls {
-                ending: Ending::Crlf
+                ending: Ending::Crlf,
+                indented: false,
             }
         );
         assert_eq!(out, b"A1 OK Begin TLS negotiation now\r\n");

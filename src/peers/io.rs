@@ -208,12 +208,13 @@ where
 
     /// Upgrades to TLS right after the STARTTLS/STLS OK was written. `pending` are the
     /// octets the session had buffered beyond the command line, `ending` how that line
-    /// ended.
+    /// ended, `indented` whether it started with blanks before its tag.
     ///
     /// Conformant: `pending` is discarded and the handshake starts with the next octet
     /// from the client. The faults that change this, and only they, are decided here:
-    /// [`Fault::ExecutesPipelinedAfterStarttls`] and [`Fault::BareLfInjection`] (after a
-    /// bare LF only) keep `pending`; [`Fault::ExecutesPlaintextAfterStarttlsOk`] keeps it
+    /// [`Fault::ExecutesPipelinedAfterStarttls`], [`Fault::BareLfInjection`] (after a
+    /// bare LF only) and [`Fault::TagDifferentialInjection`] (after an indented line
+    /// only) keep `pending`; [`Fault::ExecutesPlaintextAfterStarttlsOk`] keeps it
     /// and the plaintext lines that arrive before the ClientHello;
     /// [`Fault::PlaintextFallbackOnTlsFailure`] carries on in plaintext when no
     /// ClientHello comes.
@@ -222,10 +223,12 @@ where
         opts: &ServerOptions,
         pending: Vec<u8>,
         ending: Ending,
+        indented: bool,
     ) -> io::Result<Upgrade> {
         let keep = opts.has(Fault::ExecutesPipelinedAfterStarttls)
             || opts.has(Fault::ExecutesPlaintextAfterStarttlsOk)
-            || (opts.has(Fault::BareLfInjection) && ending.is_bare_lf());
+            || (opts.has(Fault::BareLfInjection) && ending.is_bare_lf())
+            || (opts.has(Fault::TagDifferentialInjection) && indented);
         let mut replay = if keep { pending } else { Vec::new() };
         let sniff = opts.has(Fault::ExecutesPlaintextAfterStarttlsOk)
             || opts.has(Fault::PlaintextFallbackOnTlsFailure);

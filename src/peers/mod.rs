@@ -49,7 +49,7 @@ mod session;
 pub use client::{ClientFault, ClientOptions, run_client};
 pub use fault::{Fault, UnknownFault};
 pub use server::{
-    DEFAULT_USERS, RunningServer, ServerLimits, ServerOptions, serve_connection, spawn_server,
-    spawn_server_at,
+    DEFAULT_TLS_ONLY_USERS, DEFAULT_USERS, RunningServer, ServerLimits, ServerOptions,
+    serve_connection, spawn_server, spawn_server_at,
 };
 pub use session::MESSAGE;

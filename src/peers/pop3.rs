@@ -52,6 +52,9 @@ fn multi_line<L: AsRef<[u8]>>(out: &mut Vec<u8>, first: &str, lines: impl IntoIt
 
 const GREETING: &str = "+OK mailtls reference POP3 server ready";
 
+/// The refusal of a TLS-only account before TLS (RFC 2595 §2.3 per-user policy).
+const TLS_ONLY: &str = "-ERR [AUTH] This account may log in only once TLS is active";
+
 impl<'a> Pop3Session<'a> {
     /// A session about to greet.
     pub(crate) fn new(opts: &'a ServerOptions) -> Self {
@@ -219,7 +222,10 @@ impl<'a> Pop3Session<'a> {
         if self.opts.has(Fault::DataAfterStarttlsOk) {
             put(out, "+OK TLS negotiation follows");
         }
-        Step::StartTls { ending }
+        Step::StartTls {
+            ending,
+            indented: false,
+        }
     }
 
     fn user(&mut self, name: Vec<u8>, out: &mut Vec<u8>) {
@@ -228,6 +234,8 @@ impl<'a> Pop3Session<'a> {
         } else if !self.user_allowed() {
             // Refused at USER, so the client never sends the password in cleartext.
             put(out, "-ERR [AUTH] USER/PASS is disabled until TLS is active");
+        } else if !self.tls && self.opts.tls_only(&name) {
+            put(out, TLS_ONLY);
         } else {
             self.pending_user = Some(name);
             put(out, "+OK send PASS");
@@ -243,6 +251,7 @@ impl<'a> Pop3Session<'a> {
         } else {
             match user {
                 None => put(out, "-ERR No USER given"),
+                Some(user) if !self.tls && self.opts.tls_only(&user) => put(out, TLS_ONLY),
                 Some(user) if check_password(self.opts, &user, password) => {
                     self.state = State::Transaction;
                     put(
@@ -288,6 +297,9 @@ impl<'a> Pop3Session<'a> {
 
     fn finish_plain(&mut self, message: &[u8], out: &mut Vec<u8>) -> Step {
         match check_plain(self.opts, message) {
+            PlainOutcome::Success(user) if !self.tls && self.opts.tls_only(user.as_bytes()) => {
+                put(out, TLS_ONLY);
+            }
             PlainOutcome::Success(_) => {
                 self.state = State::Transaction;
                 put(out, "+OK Logged in");

@@ -25,9 +25,20 @@ use super::pop3::Pop3Session;
 use super::session::{Session, Step};
 use crate::model::Protocol;
 
-/// The accounts of a default server: `alice`/`s3cret` (the victim) and
-/// `attacker`/`attackerpw` (the account an injection attack logs into).
-pub const DEFAULT_USERS: &[(&str, &str)] = &[("alice", "s3cret"), ("attacker", "attackerpw")];
+/// The accounts of a default server: `alice`/`s3cret` (the victim),
+/// `attacker`/`attackerpw` (the account an injection attack logs into) and
+/// `tlsonly`/`s3cret` (one of [`DEFAULT_TLS_ONLY_USERS`]).
+pub const DEFAULT_USERS: &[(&str, &str)] = &[
+    ("alice", "s3cret"),
+    ("attacker", "attackerpw"),
+    ("tlsonly", "s3cret"),
+];
+
+/// The accounts of a default server that may log in only once TLS is active, even
+/// where cleartext logins are allowed (RFC 2595 §2.3: servers "SHOULD be configurable to
+/// refuse clear-text logins both for the entire server, and on a per-user basis").
+/// They share `alice`'s password, so a scenario can log in as one with `{password}`.
+pub const DEFAULT_TLS_ONLY_USERS: &[&str] = &["tlsonly"];
 
 /// Bounds on what one connection may cost the server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,6 +102,9 @@ pub struct ServerOptions {
     /// TLS is active (RFC 2595 §2.3, §3.2, §6), which is what most scenarios assume; the
     /// session-fixation scenarios need `true` to authenticate before STARTTLS.
     pub cleartext_login: bool,
+    /// Accounts refused before TLS even when `cleartext_login` allows the others (the
+    /// per-user policy of RFC 2595 §2.3). Default [`DEFAULT_TLS_ONLY_USERS`].
+    pub tls_only_users: Vec<String>,
     /// Per-connection bounds.
     pub limits: ServerLimits,
 }
@@ -109,6 +123,10 @@ impl ServerOptions {
                 .map(|(u, p)| ((*u).to_owned(), (*p).to_owned()))
                 .collect(),
             cleartext_login: false,
+            tls_only_users: DEFAULT_TLS_ONLY_USERS
+                .iter()
+                .map(|u| (*u).to_owned())
+                .collect(),
             limits: ServerLimits::DEFAULT,
         }
     }
@@ -137,6 +155,13 @@ impl ServerOptions {
     /// Whether `fault` is switched on.
     pub fn has(&self, fault: Fault) -> bool {
         self.faults.contains(&fault)
+    }
+
+    /// Whether `user` must not authenticate before TLS whatever the profile: one of the
+    /// TLS-only accounts (unless [`Fault::IgnoresPerUserPolicy`]).
+    pub(crate) fn tls_only(&self, user: &[u8]) -> bool {
+        !self.has(Fault::IgnoresPerUserPolicy)
+            && self.tls_only_users.iter().any(|u| u.as_bytes() == user)
     }
 
     /// Options for unit tests of the session logic (a throwaway certificate).
@@ -309,11 +334,11 @@ where
                 }
                 session.push(buf.get(..n).unwrap_or_default());
             }
-            Step::StartTls { ending } => {
+            Step::StartTls { ending, indented } => {
                 conn.write_all(&out).await?;
                 out.clear();
                 let pending = session.take_buffered();
-                match conn.start_tls(opts, pending, ending).await? {
+                match conn.start_tls(opts, pending, ending, indented).await? {
                     Upgrade::Tls { replay } => {
                         session.tls_started(&mut out);
                         session.push(&replay);

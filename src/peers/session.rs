@@ -23,6 +23,9 @@ pub(crate) enum Step {
     StartTls {
         /// How the STARTTLS/STLS line ended.
         ending: Ending,
+        /// The line started with blanks before its tag, and was read only because of
+        /// [`Fault::TagDifferentialInjection`].
+        indented: bool,
     },
     /// Flush the output and close the connection (LOGOUT, QUIT, a fatal error).
     Close,

@@ -6,7 +6,7 @@ use super::RunTarget;
 use crate::certs::{Authority, CertError, LeafSpec};
 use crate::engine::Target;
 use crate::model::{Protocol, Transport};
-use crate::peers::{Fault, RunningServer, ServerOptions, spawn_server};
+use crate::peers::{DEFAULT_TLS_ONLY_USERS, Fault, RunningServer, ServerOptions, spawn_server};
 use crate::tls::{ClientTls, ClientTrust, TlsError};
 use rustls::pki_types::ServerName;
 use std::collections::BTreeMap;
@@ -88,10 +88,14 @@ pub async fn start_with_certificate(
         }
         let server = spawn_server(opts).await?;
         let addr = server.addr();
-        let profile = BTreeMap::from([(
+        let mut profile = BTreeMap::from([(
             "cleartext-auth".to_owned(),
             if cleartext { "allowed" } else { "refused" }.to_owned(),
         )]);
+        // The per-user policy (RFC 2595 §2.3) shows only where others may log in.
+        if let (true, Some(user)) = (cleartext, DEFAULT_TLS_ONLY_USERS.first()) {
+            profile.insert("tls-only-user".to_owned(), (*user).to_owned());
+        }
         targets.push(RunTarget {
             label: format!(
                 "{}://{addr} (reference{})",
