@@ -18,6 +18,9 @@ pub struct Answer {
     pub problem: Option<String>,
     /// The client said goodbye (LOGOUT / QUIT).
     pub goodbye: bool,
+    /// How a PLAIN message reads under each RFC (4616, and 2595 §6 which it
+    /// obsoleted), for the transcript.
+    pub reading: Option<String>,
 }
 
 /// Per-connection state: a PLAIN exchange waiting for the client's response line.
@@ -98,6 +101,7 @@ impl AutoResponder {
                 .into_bytes(),
                 problem: None,
                 goodbye: true,
+                reading: None,
             },
             "AUTHENTICATE" => {
                 let mut args = rest.split(' ');
@@ -145,6 +149,7 @@ impl AutoResponder {
                 reply: b"+OK bye\r\n".to_vec(),
                 problem: None,
                 goodbye: true,
+                reading: None,
             },
             "AUTH" => {
                 let mut args = rest.split(' ');
@@ -204,15 +209,35 @@ impl AutoResponder {
                     reply: no.into_bytes(),
                     problem: Some(format!("the PLAIN response is not valid base64: {e}")),
                     goodbye: false,
+                    reading: None,
                 };
             }
         };
+        // Judged under RFC 4616, the current reading; RFC 2595 §6's stricter ABNF (no
+        // CR/LF, 255-octet fields) is named beside it when the two differ.
+        let old = plain::parse(Profile::Rfc2595, &message);
         match plain::parse(Profile::Rfc4616, &message) {
-            Ok(_) => reply(ok),
+            Ok(_) => Answer {
+                reading: Some(match old {
+                    Ok(_) => "PLAIN message well-formed under RFC 4616 and RFC 2595 §6".to_owned(),
+                    Err(e) => format!(
+                        "PLAIN message well-formed under RFC 4616 (the current reading), not under RFC 2595 §6: {e}"
+                    ),
+                }),
+                ..reply(ok)
+            },
             Err(e) => Answer {
                 reply: no.into_bytes(),
-                problem: Some(format!("the client sent a malformed PLAIN message: {e}")),
+                problem: Some(format!(
+                    "the client sent a malformed PLAIN message (RFC 4616 reading{}): {e}",
+                    if old.is_ok() {
+                        "; RFC 2595 §6 accepts it"
+                    } else {
+                        "; RFC 2595 §6 too"
+                    }
+                )),
                 goodbye: false,
+                reading: None,
             },
         }
     }
@@ -227,6 +252,7 @@ fn reply_bytes(reply: Vec<u8>) -> Answer {
         reply,
         problem: None,
         goodbye: false,
+        reading: None,
     }
 }
 

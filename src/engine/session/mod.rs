@@ -243,6 +243,9 @@ impl<'a> Session<'a> {
                 Some(got.entry),
             ));
         }
+        if let Some(reading) = answer.reading {
+            self.conn()?.note(reading);
+        }
         if !answer.reply.is_empty() {
             let _ = self.conn()?.write_all(&answer.reply).await;
         }
