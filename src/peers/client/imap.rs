@@ -4,7 +4,8 @@
 //!
 //! Tags are `A1`, `A2`, ... Untagged responses are never acted on except as capability
 //! lists (a `* CAPABILITY` or a `[CAPABILITY]` code), and only the last list seen for a
-//! command counts. A tagged completion for any tag but the pending command's is a
+//! command counts, and `* BYE`, which ends the command: the server is about to close
+//! (RFC 9051 §7.1.5). A tagged completion for any tag but the pending command's is a
 //! protocol error (the early-completion trick of CVE-2026-42246): the session stops.
 
 use std::collections::VecDeque;
@@ -37,6 +38,8 @@ enum Done {
     },
     /// A `+` continuation request (the line as received).
     Continuation(String),
+    /// An untagged `* BYE` (the line as received): the server is about to close.
+    Bye(String),
 }
 
 impl Done {
@@ -52,9 +55,17 @@ impl Done {
 
     fn line(&self) -> &str {
         match self {
-            Self::Tagged { line, .. } | Self::Continuation(line) => line,
+            Self::Tagged { line, .. } | Self::Continuation(line) | Self::Bye(line) => line,
         }
     }
+}
+
+/// How a STARTTLS ended.
+enum Upgrade {
+    /// TLS is up; `heard` is the capability list seen during the STARTTLS exchange.
+    Done { heard: Option<Capabilities> },
+    /// Refused with this answer (as received, or a note that the server closed).
+    Refused(String),
 }
 
 fn line_of(response: &Response) -> String {
@@ -136,6 +147,11 @@ impl Imap<'_, '_> {
                     )));
                 }
                 ResponseKind::Status {
+                    tag: None, status, ..
+                } if *status.kind() == Status::Bye => {
+                    return Ok(Done::Bye(line_of(&response)));
+                }
+                ResponseKind::Status {
                     tag: Some(got),
                     status,
                     ..
@@ -196,15 +212,18 @@ impl Imap<'_, '_> {
             }
             if caps.has("STARTTLS") {
                 match self.starttls().await? {
-                    None => caps = self.capabilities_after_tls(caps).await?,
-                    Some(response) if self.ctx.tls_required() => {
+                    Upgrade::Done { heard } => {
+                        let cleartext = heard.unwrap_or(caps);
+                        caps = self.capabilities_after_tls(cleartext).await?;
+                    }
+                    Upgrade::Refused(response) if self.ctx.tls_required() => {
                         self.logout_quietly().await;
                         return Err(ClientError::Refused(Refusal::StarttlsRefused {
                             command: "STARTTLS",
                             response,
                         }));
                     }
-                    Some(_) => {}
+                    Upgrade::Refused(_) => {}
                 }
             } else if self.ctx.tls_required() {
                 self.logout_quietly().await;
@@ -242,24 +261,42 @@ impl Imap<'_, '_> {
                 caps,
                 ..
             } => Ok(caps.unwrap_or_default()),
+            Done::Bye(line) => Err(ClientError::Protocol(format!(
+                "the server ended the session: `{line}`"
+            ))),
             _ => Ok(Capabilities::new()),
         }
     }
 
-    /// `STARTTLS`, and the upgrade on its OK. `Some(line)`: refused with this answer.
-    async fn starttls(&mut self) -> Result<Option<String>, ClientError> {
+    /// `STARTTLS`, and the upgrade on its OK. Anything but the OK refuses it: NO, BAD,
+    /// another status, a `+`, a `* BYE`, or the server closing.
+    async fn starttls(&mut self) -> Result<Upgrade, ClientError> {
         let tag = self.next_tag();
         let line = format!("{tag} STARTTLS");
         self.ctx
             .send(format!("{line}\r\n").as_bytes(), line)
             .await?;
         // Untagged lines before the OK are not acted on, not even capability lists.
-        let done = self
+        let done = match self
             .complete(&tag, "waiting for the STARTTLS response", true)
-            .await?;
+            .await
+        {
+            Err(ClientError::Closed { .. }) => {
+                return Ok(Upgrade::Refused(
+                    "(the server closed the connection)".to_owned(),
+                ));
+            }
+            other => other?,
+        };
         if !done.is_ok() {
-            return Ok(Some(done.line().to_owned()));
+            return Ok(Upgrade::Refused(done.line().to_owned()));
         }
+        // Only ClientFault::StaleCapabilities looks at it: the last list heard in the
+        // exchange (an untagged one before the OK, or the OK's own code).
+        let heard = match done {
+            Done::Tagged { caps, .. } => caps,
+            _ => None,
+        };
         let buffered = self.reader.take_buffered();
         let early = if self.ctx.has(ClientFault::SendsBeforeHandshake) {
             let tag = self.next_tag();
@@ -273,12 +310,12 @@ impl Imap<'_, '_> {
         let kept = self.ctx.upgrade(buffered, early).await?;
         self.reader = ResponseReader::new();
         self.reader.push(&kept);
-        Ok(None)
+        Ok(Upgrade::Done { heard })
     }
 
     /// The capability list inside TLS: one the server already sent inside TLS, else a
-    /// fresh `CAPABILITY`. The cleartext list is discarded (RFC 2595 §3.1), unless
-    /// [`ClientFault::StaleCapabilities`] keeps it.
+    /// fresh `CAPABILITY`. The cleartext list (the last one heard before TLS) is
+    /// discarded (RFC 2595 §3.1), unless [`ClientFault::StaleCapabilities`] keeps it.
     async fn capabilities_after_tls(
         &mut self,
         cleartext: Capabilities,
@@ -413,10 +450,13 @@ impl Imap<'_, '_> {
     /// `LOGOUT`; the server may close right after its `* BYE`.
     async fn logout(&mut self) -> Result<(), ClientError> {
         let tag = self.next_tag();
-        match self
-            .command(&tag, "LOGOUT", "waiting for the LOGOUT response")
-            .await
-        {
+        let during = "waiting for the LOGOUT response";
+        let mut done = self.command(&tag, "LOGOUT", during).await;
+        // Here the `* BYE` is expected: read on to the tagged OK (or the close).
+        while let Ok(Done::Bye(_)) = done {
+            done = self.complete(&tag, during, false).await;
+        }
+        match done {
             Ok(_) | Err(ClientError::Closed { .. }) => Ok(()),
             Err(e) => Err(e),
         }
