@@ -161,11 +161,41 @@ impl Wire {
 
     /// The TLS handshake, as a client, within the timeout. Any failure ends the
     /// connection and is a [`Refusal`]: the certificate was refused, or TLS could not
-    /// be negotiated (an alert, plaintext instead of a ServerHello, a close).
-    pub(super) async fn start_tls(&mut self, tls: &ClientTls) -> Result<(), ClientError> {
+    /// be negotiated (an alert, plaintext instead of a ServerHello, a close). With
+    /// `keep_plaintext` (the fault
+    /// [`PlaintextAfterHandshakeFailure`](super::ClientFault::PlaintextAfterHandshakeFailure))
+    /// a failure leaves the cleartext connection open instead.
+    pub(super) async fn start_tls(
+        &mut self,
+        tls: &ClientTls,
+        keep_plaintext: bool,
+    ) -> Result<(), ClientError> {
         let Stream::Plain(tcp) = std::mem::replace(&mut self.stream, Stream::Closed) else {
             return Err(ClientError::Protocol("TLS is already active".to_owned()));
         };
+        let (tcp, spare) = if keep_plaintext {
+            let (tcp, spare) = duplicate(tcp).map_err(|source| ClientError::Io {
+                during: "duplicating the socket",
+                source,
+            })?;
+            (tcp, Some(spare))
+        } else {
+            (tcp, None)
+        };
+        let result = self.handshake(tls, tcp).await;
+        if result.is_err() {
+            if let Some(spare) = spare {
+                // Dropping the failed TLS stream closed one descriptor; this one keeps
+                // the socket open, without a FIN.
+                if let Ok(tcp) = TcpStream::from_std(spare) {
+                    self.stream = Stream::Plain(tcp);
+                }
+            }
+        }
+        result
+    }
+
+    async fn handshake(&mut self, tls: &ClientTls, tcp: TcpStream) -> Result<(), ClientError> {
         let connector = TlsConnector::from(Arc::clone(&tls.config));
         let handshake = connector.connect(tls.server_name.clone(), tcp);
         match tokio::time::timeout(self.timeout, handshake).await {
@@ -183,6 +213,31 @@ impl Wire {
                 reason: format!("no handshake within {:?}", self.timeout),
             })),
         }
+    }
+
+    /// [`OffersOldTls`](super::ClientFault::OffersOldTls) and
+    /// [`Sslv2Hello`](super::ClientFault::Sslv2Hello): writes a canned old hello, then
+    /// waits on whatever answers (an old ServerHello is not refused) until the server
+    /// gives up, for at most four timeouts. The handshake never completes.
+    pub(super) async fn legacy_handshake(&mut self, hello: &[u8]) -> Result<(), ClientError> {
+        let Stream::Plain(tcp) = &mut self.stream else {
+            return Err(ClientError::Protocol("TLS is already active".to_owned()));
+        };
+        let during = "writing an old ClientHello";
+        tcp.write_all(hello)
+            .await
+            .map_err(|source| ClientError::Io { during, source })?;
+        let mut buf = vec![0; READ_CHUNK];
+        let waiting = async { while matches!(tcp.read(&mut buf).await, Ok(n) if n > 0) {} };
+        let _ = tokio::time::timeout(self.timeout.saturating_mul(4), waiting).await;
+        Err(ClientError::Refused(Refusal::HandshakeFailed {
+            reason: "the old handshake did not complete".to_owned(),
+        }))
+    }
+
+    /// Whether the connection is open in cleartext.
+    pub(super) fn is_plaintext(&self) -> bool {
+        matches!(self.stream, Stream::Plain(_))
     }
 
     /// Closes the connection: inside TLS with a close_notify first when `close_notify`,
@@ -205,4 +260,12 @@ impl Wire {
         let _ = tokio::time::timeout(self.timeout, shutdown).await;
         sent
     }
+}
+
+/// Two handles on one socket: the stream, and a spare descriptor that survives the
+/// stream being dropped.
+fn duplicate(tcp: TcpStream) -> io::Result<(TcpStream, std::net::TcpStream)> {
+    let std = tcp.into_std()?;
+    let spare = std.try_clone()?;
+    Ok((TcpStream::from_std(std)?, spare))
 }

@@ -57,6 +57,38 @@ pub enum ClientFault {
     /// A command is written in plaintext right after the STARTTLS/STLS OK, before the
     /// ClientHello.
     SendsBeforeHandshake,
+    /// When the TLS handshake fails (an alert, plaintext or a close instead of a
+    /// ServerHello, no answer, a refused certificate), the login goes out in cleartext on
+    /// the same connection (EAST `starttls_transition:false`; Thunderbird-style fallback).
+    PlaintextAfterHandshakeFailure,
+    /// A connection the server ends after login, by a FIN without close_notify in the
+    /// middle of a response, counts as a completed session: the truncated message is
+    /// kept as if whole (the TLS truncation attack).
+    AcceptsTruncation,
+    /// Only TLS 1.3 is offered: a server that speaks TLS 1.2 only (RFC 8314 §5: MUAs
+    /// MUST implement TLS 1.2 or later) cannot be reached.
+    Tls13Only,
+    /// The subject CN is the server's identity whenever there is one, and the dNSName
+    /// SANs are ignored (RFC 2595 §2.4 and RFC 6125 §6.4.4 put the SANs first).
+    CnOverSan,
+    /// Names are compared octet for octet: `MAIL.Example.TEST` does not match
+    /// `mail.example.test` (RFC 2595 §2.4: "Matching is case-insensitive").
+    CaseSensitiveNames,
+    /// A URI SAN whose host is the name (`imap://mail.example.test`) is taken as the
+    /// server's identity (RFC 7817 §3: URI-IDs are not used).
+    AcceptsUriSan,
+    /// POP3: a `-ERR` greeting is taken as `+OK`, and the session goes on.
+    IgnoresErrGreeting,
+    /// POP3: a scan listing that follows the cleartext greeting is believed: inside TLS
+    /// the message it lists is retrieved without a STAT or LIST there.
+    TrustsCleartextListing,
+    /// The handshake opens with a TLS 1.0 ClientHello offering CBC suites (what clients
+    /// sent before RFC 8996), and an old ServerHello is not refused: the client waits for
+    /// the rest of that handshake.
+    OffersOldTls,
+    /// The handshake opens with an SSL 2.0-compatible CLIENT-HELLO (first octet 0x80),
+    /// which RFC 6176 forbids.
+    Sslv2Hello,
 }
 
 /// Where a fault can change anything.
@@ -70,6 +102,7 @@ enum Reach {
 
 const ALL_PROTOCOLS: &[Protocol] = &[Protocol::Imap, Protocol::Pop3, Protocol::Acap];
 const IMAP: &[Protocol] = &[Protocol::Imap];
+const POP3: &[Protocol] = &[Protocol::Pop3];
 
 /// Everything said about one fault, in one row.
 struct Row {
@@ -82,7 +115,7 @@ struct Row {
 
 impl ClientFault {
     /// Every fault, in a fixed order.
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 22] = [
         Self::NoNameCheck,
         Self::OverbroadWildcard,
         Self::NoChainCheck,
@@ -95,6 +128,16 @@ impl ClientFault {
         Self::PlainInCleartext,
         Self::MalformedPlain,
         Self::SendsBeforeHandshake,
+        Self::PlaintextAfterHandshakeFailure,
+        Self::AcceptsTruncation,
+        Self::Tls13Only,
+        Self::CnOverSan,
+        Self::CaseSensitiveNames,
+        Self::AcceptsUriSan,
+        Self::IgnoresErrGreeting,
+        Self::TrustsCleartextListing,
+        Self::OffersOldTls,
+        Self::Sslv2Hello,
     ];
 
     fn row(self) -> Row {
@@ -231,6 +274,83 @@ impl ClientFault {
                 ALL_PROTOCOLS,
                 Reach::Starttls,
             ),
+            Self::PlaintextAfterHandshakeFailure => row(
+                "plaintext-after-handshake-failure",
+                "when the TLS handshake fails, sends its login in cleartext on the same connection",
+                &[
+                    "imap.client.starttls.handshake-failure-no-fallback",
+                    "pop3.client.starttls.handshake-failure-no-fallback",
+                    "imaps.client.no-plaintext-fallback",
+                    "pop3s.client.no-plaintext-fallback",
+                    "any.client.cert.mismatch-before-credentials",
+                    "tls.client.rejects-old-protocols",
+                ],
+                ALL_PROTOCOLS,
+                Reach::Both,
+            ),
+            Self::AcceptsTruncation => row(
+                "accepts-truncation",
+                "takes a connection cut after login by a FIN without close_notify as a completed session",
+                &["any.client.truncation-not-accepted"],
+                ALL_PROTOCOLS,
+                Reach::Both,
+            ),
+            Self::Tls13Only => row(
+                "tls13-only",
+                "offers TLS 1.3 only, so a TLS 1.2 server cannot be reached",
+                &["tls.client.tls12-supported"],
+                ALL_PROTOCOLS,
+                Reach::Both,
+            ),
+            Self::CnOverSan => row(
+                "cn-over-san",
+                "takes the subject CN as the server's identity whenever there is one, ignoring the dNSName SANs",
+                &["any.client.cert.san-over-cn"],
+                ALL_PROTOCOLS,
+                Reach::Both,
+            ),
+            Self::CaseSensitiveNames => row(
+                "case-sensitive-names",
+                "compares names octet for octet (MAIL.Example.TEST does not match mail.example.test)",
+                &["any.client.cert.case-insensitive"],
+                ALL_PROTOCOLS,
+                Reach::Both,
+            ),
+            Self::AcceptsUriSan => row(
+                "accepts-uri-san",
+                "takes a URI SAN whose host is the name (imap://mail.example.test) as the server's identity",
+                &["any.client.cert.uri-id-not-used"],
+                ALL_PROTOCOLS,
+                Reach::Both,
+            ),
+            Self::IgnoresErrGreeting => row(
+                "ignores-err-greeting",
+                "POP3: takes a -ERR greeting as +OK and goes on with the session",
+                &["pop3.client.strip.greeting-err"],
+                POP3,
+                Reach::Both,
+            ),
+            Self::TrustsCleartextListing => row(
+                "trusts-cleartext-listing",
+                "POP3: believes a scan listing sent after the cleartext greeting and retrieves its message inside TLS without STAT or LIST",
+                &["pop3.client.tamper.unsolicited-multiline-greeting"],
+                POP3,
+                Reach::Starttls,
+            ),
+            Self::OffersOldTls => row(
+                "offers-old-tls",
+                "opens the handshake with a TLS 1.0 ClientHello and does not refuse an SSL 3.0 or TLS 1.0 ServerHello",
+                &["tls.client.rejects-old-protocols"],
+                ALL_PROTOCOLS,
+                Reach::Both,
+            ),
+            Self::Sslv2Hello => row(
+                "sslv2-hello",
+                "opens the handshake with an SSL 2.0-compatible CLIENT-HELLO (first octet 0x80)",
+                &["tls.client.no-sslv2-hello"],
+                ALL_PROTOCOLS,
+                Reach::Both,
+            ),
         }
     }
 
@@ -302,7 +422,8 @@ mod tests {
             let id = fault.id();
             assert!(seen.insert(id), "duplicate id {id}");
             assert!(
-                id.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
+                id.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
                 "{id}"
             );
             assert_eq!(id.parse::<ClientFault>(), Ok(fault));

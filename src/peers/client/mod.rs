@@ -47,8 +47,10 @@
 //!    when advertised; POP3 `AUTH PLAIN` with an initial response when it fits in 255
 //!    octets, RFC 5034; ACAP `AUTHENTICATE "PLAIN" {n+}`), else IMAP `LOGIN` unless
 //!    LOGINDISABLED is advertised, POP3 `USER`/`PASS` when `USER` is listed.
-//! 8. One harmless command (IMAP `SELECT INBOX`, POP3 `STAT`, ACAP `NOOP`), then
-//!    LOGOUT/QUIT, a close_notify, and the TCP FIN.
+//! 8. One harmless command (IMAP `SELECT INBOX`, POP3 `STAT` and, when it counts a
+//!    message, `RETR 1` read to its final `.`; ACAP `NOOP`), then LOGOUT/QUIT, a
+//!    close_notify, and the TCP FIN. A server that closes in the middle of a response
+//!    ends the session with an error, close_notify or not (TLS truncation).
 //!
 //! Every read is bounded in time ([`ClientOptions::timeout`], and the whole session by
 //! 16 of them) and size (the codec limits, a per-command response cap, a per-session
@@ -79,6 +81,8 @@ use self::conn::Wire;
 use self::tls::{ClientTls, Faults};
 use crate::model::Protocol;
 use crate::sasl::plain::{self, PlainMessage, Profile};
+use crate::scenario::ast::LegacyHello;
+use crate::tls::legacy;
 
 pub use self::fault::{ClientFault, UnknownClientFault};
 
@@ -387,6 +391,14 @@ pub async fn run_client(opts: &ClientOptions) -> Result<SessionSummary, ClientEr
     ctx.summary.tls = ctx.wire.is_tls();
     let close_notify = !opts.has(ClientFault::NoCloseNotify);
     ctx.summary.close_notify = ctx.wire.close(close_notify).await;
+    // A server that closes in the middle of a response has not said all it meant to;
+    // only the fault takes that for the end of the session.
+    let truncated = matches!(result, Err(ClientError::Closed { .. }))
+        && ctx.summary.tls
+        && ctx.summary.mechanism.is_some();
+    if truncated && opts.has(ClientFault::AcceptsTruncation) {
+        return Ok(ctx.summary);
+    }
     result.map(|()| ctx.summary)
 }
 
@@ -448,7 +460,57 @@ impl Ctx<'_> {
 
     /// The handshake on an implicit-TLS port.
     async fn handshake(&mut self) -> Result<(), ClientError> {
-        self.wire.start_tls(&self.tls).await
+        self.start_tls().await
+    }
+
+    /// The handshake; when it fails, [`ClientFault::PlaintextAfterHandshakeFailure`]
+    /// sends the login in cleartext on the same connection before giving up.
+    async fn start_tls(&mut self) -> Result<(), ClientError> {
+        let legacy = if self.has(ClientFault::Sslv2Hello) {
+            Some(LegacyHello::Ssl2)
+        } else if self.has(ClientFault::OffersOldTls) {
+            Some(LegacyHello::Tls10)
+        } else {
+            None
+        };
+        if let Some(kind) = legacy {
+            return self
+                .wire
+                .legacy_handshake(&legacy::client_hello(kind))
+                .await;
+        }
+        let fallback = self.has(ClientFault::PlaintextAfterHandshakeFailure);
+        let result = self.wire.start_tls(&self.tls, fallback).await;
+        if result.is_err() && fallback && self.wire.is_plaintext() {
+            let (line, shown) = self.cleartext_login();
+            self.sending_credentials();
+            let _ = self.send(&line, shown).await;
+        }
+        result
+    }
+
+    /// The protocol's plainest login, for
+    /// [`ClientFault::PlaintextAfterHandshakeFailure`]: IMAP LOGIN, POP3 USER and PASS,
+    /// ACAP AUTHENTICATE PLAIN.
+    fn cleartext_login(&self) -> (Vec<u8>, String) {
+        let (user, password) = (&self.opts.user, &self.opts.password);
+        match self.opts.protocol {
+            Protocol::Imap => (
+                format!("F1 LOGIN {user} {password}\r\n").into_bytes(),
+                format!("F1 LOGIN {user} ***"),
+            ),
+            Protocol::Pop3 => (
+                format!("USER {user}\r\nPASS {password}\r\n").into_bytes(),
+                format!("USER {user} / PASS ***"),
+            ),
+            Protocol::Acap => {
+                let mut line =
+                    format!("F1 AUTHENTICATE \"PLAIN\" {{{}+}}\r\n", self.plain.len()).into_bytes();
+                line.extend_from_slice(&self.plain);
+                line.extend_from_slice(b"\r\n");
+                (line, "F1 AUTHENTICATE \"PLAIN\" ***".to_owned())
+            }
+        }
     }
 
     /// Upgrades after the STARTTLS/STLS OK. `buffered` are the octets the protocol
@@ -474,7 +536,7 @@ impl Ctx<'_> {
         {
             self.send(&command, shown).await?;
         }
-        self.wire.start_tls(&self.tls).await?;
+        self.start_tls().await?;
         Ok(kept)
     }
 

@@ -20,9 +20,22 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) -> Result<(), ClientError> {
     Pop3 {
         ctx,
         reader: ResponseReader::new(),
+        believed_listing: 0,
     }
     .run()
     .await
+}
+
+/// The message count of a `+OK nn mm` STAT answer (0 for anything else).
+fn message_count(stat: &Response) -> usize {
+    if !stat.is_ok() {
+        return 0;
+    }
+    let text = String::from_utf8_lossy(stat.text().unwrap_or_default()).into_owned();
+    text.split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
 
 fn line_of(response: &Response) -> String {
@@ -35,6 +48,9 @@ fn line_of(response: &Response) -> String {
 struct Pop3<'c, 'o> {
     ctx: &'c mut Ctx<'o>,
     reader: ResponseReader,
+    /// [`ClientFault::TrustsCleartextListing`]: the messages a scan listing after the
+    /// cleartext greeting claimed.
+    believed_listing: usize,
 }
 
 impl Pop3<'_, '_> {
@@ -75,11 +91,14 @@ impl Pop3<'_, '_> {
             self.ctx.handshake().await?;
         }
         let greeting = self.next_response("reading the greeting").await?;
-        if !greeting.is_ok() {
+        if !greeting.is_ok() && !self.ctx.has(ClientFault::IgnoresErrGreeting) {
             return Err(ClientError::Protocol(format!(
                 "the server greeted with `{}`",
                 line_of(&greeting)
             )));
+        }
+        if self.ctx.has(ClientFault::TrustsCleartextListing) {
+            self.believe_listing();
         }
         let mut caps = self.capa().await?;
         if !self.ctx.wire.is_tls() {
@@ -112,7 +131,19 @@ impl Pop3<'_, '_> {
         self.log_in_and_finish(&caps).await
     }
 
-    /// `CAPA`; `-ERR` advertises nothing.
+    /// [`ClientFault::TrustsCleartextListing`]: lines already read past the greeting, up
+    /// to a `.`, are taken as a scan listing and remembered.
+    fn believe_listing(&mut self) {
+        let buffered = self.reader.take_buffered();
+        let text = String::from_utf8_lossy(&buffered);
+        let mut lines = text.split("\r\n");
+        let listed = lines.by_ref().take_while(|line| *line != ".").count();
+        self.believed_listing = listed;
+        let rest: Vec<&str> = lines.collect();
+        self.reader.push(rest.join("\r\n").as_bytes());
+    }
+
+    /// `CAPA`; `-ERR` advertises nothing but what every RFC 1939 server has: USER.
     async fn capa(&mut self) -> Result<Capabilities, ClientError> {
         let response = self
             .command(
@@ -125,7 +156,13 @@ impl Pop3<'_, '_> {
         match response.capabilities() {
             Some(Ok(caps)) => Ok(caps),
             Some(Err(e)) => Err(ClientError::Protocol(format!("malformed CAPA list: {e}"))),
-            None if response.is_err() => Ok(Capabilities::new()),
+            // No CAPA (RFC 2449): a plain RFC 1939 server, which has no STLS (RFC 2595
+            // §4) and logs in with USER/PASS.
+            None if response.is_err() => {
+                let mut caps = Capabilities::new();
+                caps.insert_name("USER");
+                Ok(caps)
+            }
             None => Err(ClientError::Protocol(format!(
                 "unexpected answer to CAPA: `{}`",
                 line_of(&response)
@@ -169,15 +206,35 @@ impl Pop3<'_, '_> {
             });
         };
         self.ctx.summary.mechanism = Some(mechanism);
+        if self.believed_listing > 0 {
+            self.retrieve_first().await?;
+            return self.quit().await;
+        }
         // +OK or -ERR: either way the session goes on to QUIT.
+        let stat = self
+            .command(
+                "STAT",
+                "STAT",
+                Expect::SingleLine,
+                "waiting for the STAT response",
+            )
+            .await?;
+        if message_count(&stat) > 0 {
+            self.retrieve_first().await?;
+        }
+        self.quit().await
+    }
+
+    /// `RETR 1`, read to its final `.`: a message cut short is an error.
+    async fn retrieve_first(&mut self) -> Result<(), ClientError> {
         self.command(
-            "STAT",
-            "STAT",
-            Expect::SingleLine,
-            "waiting for the STAT response",
+            "RETR 1",
+            "RETR 1",
+            Expect::MultiLine,
+            "waiting for the RETR response",
         )
         .await?;
-        self.quit().await
+        Ok(())
     }
 
     async fn auth_plain(&mut self) -> Result<(), ClientError> {

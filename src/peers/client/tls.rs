@@ -11,11 +11,17 @@
 //!   dNSName SAN, so a CN-only certificate for the right name is **accepted** (RFC 7817
 //!   §3 rule 4 makes CN-IDs a MAY; RFC 9525 would refuse it).
 //! - **Reference identity**: the `name` the client was configured with (what it also
-//!   sends as SNI), never a name learned from the server or DNS.
+//!   sends as SNI), never a name learned from the server or DNS, and not the domain of
+//!   the user's mail address (RFC 7817 §3 allows it; RFC 2595 §2.4 does not): a
+//!   certificate for `example.test` alone is refused for `mail.example.test`.
 //!
-//! Three client faults change exactly one of these decisions: [`ClientFault::NoChainCheck`]
-//! skips the chain, [`ClientFault::NoNameCheck`] skips the name, and
-//! [`ClientFault::OverbroadWildcard`] adds a lax wildcard match to the conformant one.
+//! Client faults change exactly one of these decisions: [`ClientFault::NoChainCheck`]
+//! skips the chain, [`ClientFault::NoNameCheck`] skips the name,
+//! [`ClientFault::OverbroadWildcard`] adds a lax wildcard match to the conformant one,
+//! [`ClientFault::CnOverSan`] judges the subject CN instead of the SANs,
+//! [`ClientFault::CaseSensitiveNames`] compares names octet for octet,
+//! [`ClientFault::AcceptsUriSan`] takes a URI SAN's host as a name, and
+//! [`ClientFault::Tls13Only`] offers no TLS 1.2.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -77,8 +83,13 @@ impl ClientTls {
             faults,
             rejection: rejection.clone(),
         });
+        let versions: &[&rustls::SupportedProtocolVersion] = if faults.tls13_only {
+            &[&rustls::version::TLS13]
+        } else {
+            rustls::DEFAULT_VERSIONS
+        };
         let config = ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
+            .with_protocol_versions(versions)
             .map_err(|e| format!("building the TLS configuration: {e}"))?
             .dangerous()
             .with_custom_certificate_verifier(verifier)
@@ -105,6 +116,10 @@ pub(super) struct Faults {
     pub(super) no_chain_check: bool,
     pub(super) no_name_check: bool,
     pub(super) overbroad_wildcard: bool,
+    pub(super) cn_over_san: bool,
+    pub(super) case_sensitive_names: bool,
+    pub(super) accepts_uri_san: bool,
+    pub(super) tls13_only: bool,
 }
 
 impl Faults {
@@ -113,6 +128,10 @@ impl Faults {
             no_chain_check: has(ClientFault::NoChainCheck),
             no_name_check: has(ClientFault::NoNameCheck),
             overbroad_wildcard: has(ClientFault::OverbroadWildcard),
+            cn_over_san: has(ClientFault::CnOverSan),
+            case_sensitive_names: has(ClientFault::CaseSensitiveNames),
+            accepts_uri_san: has(ClientFault::AcceptsUriSan),
+            tls13_only: has(ClientFault::Tls13Only),
         }
     }
 }
@@ -165,9 +184,29 @@ impl ReferenceVerifier {
                 Error::InvalidCertificate(CertificateError::NotValidForName),
             )
         };
-        let names = CertificateNames::from_der(end_entity)
+        let mut names = CertificateNames::from_der(end_entity)
             .map_err(|e| refused(format!("the certificate's names cannot be read: {e}")))?;
+        if self.faults.accepts_uri_san
+            && uri_hosts(end_entity)
+                .iter()
+                .any(|h| h.eq_ignore_ascii_case(&self.name))
+        {
+            return Ok(());
+        }
+        if self.faults.cn_over_san && !names.common_names.is_empty() {
+            names.dns_names.clear();
+            names.ip_addresses.clear();
+        }
         let (decision, explanation) = names.check(RULES, &self.name);
+        if decision.is_match() && self.faults.case_sensitive_names {
+            if exact_case_match(&names, &self.name) {
+                return Ok(());
+            }
+            return Err(refused(format!(
+                "no presented name spells `{}` in the same case",
+                self.name
+            )));
+        }
         if decision.is_match() {
             return Ok(());
         }
@@ -196,6 +235,46 @@ fn overbroad_match(names: &CertificateNames, reference: &str) -> bool {
             && (pattern.strip_prefix("*.") == Some(reference.as_str())
                 || glob(pattern.as_bytes(), reference.as_bytes()))
     })
+}
+
+/// [`ClientFault::CaseSensitiveNames`]: a presented name (the dNSNames, else the CNs)
+/// that is the reference octet for octet, or `*.` and the rest of it.
+fn exact_case_match(names: &CertificateNames, reference: &str) -> bool {
+    let presented = if names.dns_names.is_empty() {
+        &names.common_names
+    } else {
+        &names.dns_names
+    };
+    let rest = reference.split_once('.').map(|(_, rest)| rest);
+    presented.iter().any(|name| {
+        name == reference || (name.strip_prefix("*.").is_some() && name.strip_prefix("*.") == rest)
+    })
+}
+
+/// [`ClientFault::AcceptsUriSan`]: the hosts of the certificate's URI SANs
+/// (`imap://mail.example.test/` → `mail.example.test`).
+fn uri_hosts(der: &[u8]) -> Vec<String> {
+    use x509_parser::extensions::GeneralName;
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    let Ok((_, cert)) = X509Certificate::from_der(der) else {
+        return Vec::new();
+    };
+    let Ok(Some(san)) = cert.subject_alternative_name() else {
+        return Vec::new();
+    };
+    san.value
+        .general_names
+        .iter()
+        .filter_map(|name| match name {
+            GeneralName::URI(uri) => uri.split_once("://").map(|(_, rest)| rest),
+            _ => None,
+        })
+        .map(|rest| {
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+            let host = authority.rsplit('@').next().unwrap_or_default();
+            host.split(':').next().unwrap_or_default().to_owned()
+        })
+        .collect()
 }
 
 /// `*` matches any run of octets (iteratively, no backtracking blow-up).
