@@ -94,6 +94,9 @@ pub fn server_hello(kind: LegacyHello, suite: u16) -> Vec<u8> {
     body.push(0);
     body.extend_from_slice(&suite.to_be_bytes());
     body.push(0);
+    // renegotiation_info, empty: clients (OpenSSL 3) abort a server without it, which
+    // would hide whether they accept the old version at all.
+    body.extend_from_slice(&[0x00, 0x05, 0xff, 0x01, 0x00, 0x01, 0x00]);
     let mut handshake = vec![0x02];
     push_u24(&mut handshake, body.len());
     handshake.extend_from_slice(&body);
