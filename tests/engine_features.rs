@@ -385,3 +385,85 @@ fn certificate_requests_are_seen_and_client_certificates_need_one() {
     ));
     assert_eq!(v, "na", "{m}");
 }
+
+#[test]
+fn a_client_certificate_from_the_command_line_is_presented_when_asked() {
+    let dir = Scratch::new();
+    let certs = dir.path().join("certs");
+    assert!(
+        mailtls(&["certs", "--out", certs.to_str().unwrap()])
+            .status
+            .success()
+    );
+    // A self-signed client certificate for alice, which the server requires.
+    let (cert, key) = (dir.path().join("alice.pem"), dir.path().join("alice.key"));
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
+        .args(["-nodes", "-days", "2", "-subj", "/CN=alice", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new("openssl")
+        .args(["s_server", "-quiet", "-Verify", "1", "-verify_return_error"])
+        .args(["-accept", &format!("127.0.0.1:{port}")])
+        .arg("-CAfile")
+        .arg(&cert)
+        .arg("-cert")
+        .arg(certs.join("valid.pem"))
+        .arg("-key")
+        .arg(certs.join("valid.key"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..50 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let text = format!(
+        "{}\n[tls client-cert]\n[expect-silence 200ms]\n",
+        header("t.present", "imap", "server", "implicit")
+    );
+    let url = format!("imaps://127.0.0.1:{port}");
+    let ca = certs.join("ca.pem");
+    let base = [
+        "--server",
+        url.as_str(),
+        "--ca",
+        ca.to_str().unwrap(),
+        "--server-name",
+        "mail.example.test",
+    ];
+    let mut with = base.to_vec();
+    with.extend_from_slice(&[
+        "--client-cert",
+        cert.to_str().unwrap(),
+        "--client-key",
+        key.to_str().unwrap(),
+    ]);
+    let presented = verdict(&replay(dir.path(), "present", &text, &with));
+    let absent = verdict(&replay(dir.path(), "absent", &text, &base));
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(presented.0, "pass", "{}", presented.1);
+    assert_eq!(absent.0, "na", "{}", absent.1);
+}

@@ -17,7 +17,8 @@ use mailtls::runner::select::{LevelFilter, Selection};
 use mailtls::runner::target::ServerUrl;
 use mailtls::runner::{self, Loaded, RunTarget, load};
 use mailtls::tls::{ClientTls, ClientTrust, load_ca_file};
-use rustls::pki_types::ServerName;
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
@@ -50,9 +51,17 @@ pub(crate) struct TargetArgs {
     /// Go on when the certificate chain is not trusted (recorded, not fatal).
     #[arg(long)]
     insecure: bool,
+    /// PEM file of the client certificate (chain, leaf first) that scenarios with
+    /// `[tls client-cert]` present; without it they are N/A for --server targets.
+    #[arg(long, value_name = "FILE", requires = "client_key")]
+    client_cert: Option<PathBuf>,
+    /// PEM file of the client certificate's private key.
+    #[arg(long, value_name = "FILE", requires = "client_cert")]
+    client_key: Option<PathBuf>,
     /// What the server is configured to do, as KEY=VALUE (repeatable). Scenarios that
-    /// assume another profile are N/A. Known key: cleartext-auth=refused|allowed
-    /// (default refused: LOGIN/USER/PLAIN only after TLS).
+    /// assume another profile are N/A. Known keys: cleartext-auth=refused|allowed
+    /// (default refused: LOGIN/USER/PLAIN only after TLS), client-cert=optional (the
+    /// server accepts client certificates for authentication; give --client-cert).
     #[arg(long, value_name = "KEY=VALUE", value_parser = parse_key_value)]
     server_profile: Vec<(String, String)>,
     /// The reference servers get this defect (repeatable; see `mailtls list --faults`).
@@ -371,7 +380,15 @@ async fn real_targets(args: &TargetArgs) -> anyhow::Result<Vec<RunTarget>> {
         Some(path) => ClientTrust::Ca(load_ca_file(path)?),
         None => ClientTrust::System,
     };
-    let tls = ClientTls::new(&trust, args.insecure)?;
+    let mut tls = ClientTls::new(&trust, args.insecure)?;
+    if let (Some(cert), Some(key)) = (&args.client_cert, &args.client_key) {
+        let chain = CertificateDer::pem_file_iter(cert)
+            .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+            .with_context(|| format!("--client-cert {}", cert.display()))?;
+        let key = PrivateKeyDer::from_pem_file(key)
+            .with_context(|| format!("--client-key {}", key.display()))?;
+        tls = tls.with_client_certificate(chain, key)?;
+    }
     let mut profile: BTreeMap<String, String> =
         BTreeMap::from([("cleartext-auth".to_owned(), "refused".to_owned())]);
     profile.extend(args.server_profile.iter().cloned());
