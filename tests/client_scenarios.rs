@@ -292,6 +292,203 @@ const CATCHES: &[(&str, &[&str])] = &[
     ("pop3s.client.cert.self-signed", &["no-chain-check"]),
     ("pop3s.client.cert.untrusted-root", &["no-chain-check"]),
     ("pop3s.client.cert.wildcard-leftmost", &["malformed-plain"]),
+    // POP3, certificate and TLS-level client cases (client-POP3/TLS/cert)
+    (
+        "pop3.client.strip.capa-unsupported",
+        &["continues-without-starttls"],
+    ),
+    (
+        "pop3.client.strip.stls-err-sys-perm",
+        &["continues-without-starttls"],
+    ),
+    ("pop3.client.strip.greeting-err", &["ignores-err-greeting"]),
+    (
+        "pop3.client.strip.greeting-err-sys-perm",
+        &["ignores-err-greeting"],
+    ),
+    (
+        "pop3.client.strip.greeting-err-quit-err",
+        &["ignores-err-greeting"],
+    ),
+    (
+        "pop3.client.starttls.handshake-failure-no-fallback-fin",
+        &["plaintext-after-handshake-failure"],
+    ),
+    (
+        "pop3.client.starttls.handshake-failure-no-fallback-plaintext",
+        &["plaintext-after-handshake-failure"],
+    ),
+    (
+        "pop3.client.starttls.handshake-failure-no-fallback-silent",
+        &["plaintext-after-handshake-failure"],
+    ),
+    (
+        "pop3.client.starttls.handshake-failure-no-fallback-alert",
+        &["plaintext-after-handshake-failure"],
+    ),
+    (
+        "pop3.client.inject.garbage-after-stls-ok",
+        &["acts-on-injected-plaintext"],
+    ),
+    (
+        "pop3.client.tamper.unsolicited-multiline-greeting",
+        &["trusts-cleartext-listing"],
+    ),
+    // MANUAL: the wire part (STLS first, ClientHello at once, PLAIN well-formed).
+    (
+        "pop3.client.ui.greeting-escape-sequences",
+        &["sends-before-handshake", "malformed-plain"],
+    ),
+    (
+        "pop3.client.ui.resp-codes-pre-tls",
+        &["sends-before-handshake", "malformed-plain"],
+    ),
+    (
+        "pop3.client.user-pass.not-without-tls",
+        &["continues-without-starttls", "plain-in-cleartext"],
+    ),
+    (
+        "pop3.client.pre-tls-command-allowlist",
+        &["plain-in-cleartext"],
+    ),
+    (
+        "pop3.client.truncation-not-accepted",
+        &["accepts-truncation"],
+    ),
+    (
+        "imap.client.truncation-not-accepted",
+        &["accepts-truncation"],
+    ),
+    (
+        "pop3s.client.no-plaintext-fallback",
+        &["plaintext-after-handshake-failure"],
+    ),
+    // The §4.8 certificate rows, per protocol and transport.
+    (
+        "imap.client.cert.case-insensitive",
+        &["case-sensitive-names"],
+    ),
+    (
+        "pop3.client.cert.case-insensitive",
+        &["case-sensitive-names"],
+    ),
+    (
+        "acap.client.cert.case-insensitive",
+        &["case-sensitive-names"],
+    ),
+    (
+        "imap.client.cert.wildcard-not-leftmost",
+        &["overbroad-wildcard"],
+    ),
+    (
+        "pop3.client.cert.wildcard-not-leftmost",
+        &["overbroad-wildcard"],
+    ),
+    (
+        "acap.client.cert.wildcard-not-leftmost",
+        &["overbroad-wildcard"],
+    ),
+    (
+        "imaps.client.cert.wildcard-not-leftmost",
+        &["overbroad-wildcard"],
+    ),
+    (
+        "pop3s.client.cert.wildcard-not-leftmost",
+        &["overbroad-wildcard"],
+    ),
+    (
+        "imap.client.cert.san-over-cn-cn-matches",
+        &["cn-over-san", "no-name-check"],
+    ),
+    (
+        "pop3.client.cert.san-over-cn-cn-matches",
+        &["cn-over-san", "no-name-check"],
+    ),
+    (
+        "acap.client.cert.san-over-cn-cn-matches",
+        &["cn-over-san", "no-name-check"],
+    ),
+    ("imaps.client.cert.san-over-cn-cn-matches", &["cn-over-san"]),
+    ("pop3s.client.cert.san-over-cn-cn-matches", &["cn-over-san"]),
+    ("imap.client.cert.san-over-cn-san-matches", &["cn-over-san"]),
+    ("pop3.client.cert.san-over-cn-san-matches", &["cn-over-san"]),
+    ("acap.client.cert.san-over-cn-san-matches", &["cn-over-san"]),
+    (
+        "imap.client.cert.uri-id-not-used",
+        &["accepts-uri-san", "no-name-check"],
+    ),
+    (
+        "pop3.client.cert.uri-id-not-used",
+        &["accepts-uri-san", "no-name-check"],
+    ),
+    (
+        "acap.client.cert.uri-id-not-used",
+        &["accepts-uri-san", "no-name-check"],
+    ),
+    ("imaps.client.cert.uri-id-not-used", &["accepts-uri-san"]),
+    ("pop3s.client.cert.uri-id-not-used", &["accepts-uri-san"]),
+    // Either reading passes; a client that refuses must not go on in cleartext.
+    (
+        "imap.client.cert.email-domain-reference",
+        &["plaintext-after-handshake-failure"],
+    ),
+    (
+        "pop3.client.cert.email-domain-reference",
+        &["plaintext-after-handshake-failure"],
+    ),
+    (
+        "acap.client.cert.email-domain-reference",
+        &["plaintext-after-handshake-failure"],
+    ),
+    // MANUAL: the wire part is a refusal without credentials.
+    (
+        "imap.client.cert.no-cname-canonicalization",
+        &["no-name-check"],
+    ),
+    (
+        "pop3.client.cert.no-cname-canonicalization",
+        &["no-name-check"],
+    ),
+    (
+        "acap.client.cert.no-cname-canonicalization",
+        &["no-name-check"],
+    ),
+    (
+        "imap.client.cert.no-insecure-derived-hostname",
+        &["no-name-check"],
+    ),
+    (
+        "pop3.client.cert.no-insecure-derived-hostname",
+        &["no-name-check"],
+    ),
+    (
+        "acap.client.cert.no-insecure-derived-hostname",
+        &["no-name-check"],
+    ),
+    ("imap.client.cert.pinning-policy", &["no-chain-check"]),
+    ("pop3.client.cert.pinning-policy", &["no-chain-check"]),
+    ("acap.client.cert.pinning-policy", &["no-chain-check"]),
+    // TLS versions and hellos (catalogue tls.client.*), per protocol and transport.
+    ("imap.client.tls.tls12-supported", &["tls13-only"]),
+    ("imap.client.tls.rejects-tls1.0", &["offers-old-tls"]),
+    ("imap.client.tls.rejects-tls1.1", &["offers-old-tls"]),
+    ("imap.client.tls.rejects-ssl3", &["offers-old-tls"]),
+    ("imap.client.tls.no-sslv2-hello", &["sslv2-hello"]),
+    ("pop3.client.tls.tls12-supported", &["tls13-only"]),
+    ("pop3.client.tls.rejects-tls1.0", &["offers-old-tls"]),
+    ("pop3.client.tls.rejects-tls1.1", &["offers-old-tls"]),
+    ("pop3.client.tls.rejects-ssl3", &["offers-old-tls"]),
+    ("pop3.client.tls.no-sslv2-hello", &["sslv2-hello"]),
+    ("imaps.client.tls.tls12-supported", &["tls13-only"]),
+    ("imaps.client.tls.rejects-tls1.0", &["offers-old-tls"]),
+    ("imaps.client.tls.rejects-tls1.1", &["offers-old-tls"]),
+    ("imaps.client.tls.rejects-ssl3", &["offers-old-tls"]),
+    ("imaps.client.tls.no-sslv2-hello", &["sslv2-hello"]),
+    ("pop3s.client.tls.tls12-supported", &["tls13-only"]),
+    ("pop3s.client.tls.rejects-tls1.0", &["offers-old-tls"]),
+    ("pop3s.client.tls.rejects-tls1.1", &["offers-old-tls"]),
+    ("pop3s.client.tls.rejects-ssl3", &["offers-old-tls"]),
+    ("pop3s.client.tls.no-sslv2-hello", &["sslv2-hello"]),
 ];
 
 fn judging() -> Judging {

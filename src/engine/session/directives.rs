@@ -267,6 +267,9 @@ impl Session<'_> {
                         None,
                     ));
                 }
+                if acceptance == Acceptance::EitherReading {
+                    self.either_reading(profile).await?;
+                }
                 Ok(())
             }
             // Plaintext where the ClientHello belongs broke the handshake: that is the
@@ -305,6 +308,34 @@ impl Session<'_> {
         }
     }
 
+    /// Client role: a handshake completed with a certificate the readings differ on. A
+    /// client that closes at once without a word refused it after the handshake (curl
+    /// checks the name then); otherwise it accepted it. Either passes; the verdict names
+    /// the reading the client followed. Nothing is consumed: the walk reads on.
+    async fn either_reading(&mut self, profile: Profile) -> Result<(), Stop> {
+        let window = Duration::from_millis(300);
+        let peeked = tokio::time::timeout(window, self.conn()?.peek_first_byte()).await;
+        let refused = matches!(
+            peeked,
+            Ok(Ok(None))
+                | Ok(Err(NetError::Closed
+                    | NetError::Io { .. }
+                    | NetError::Tls(_)))
+        );
+        let reading = profile.reading(!refused).unwrap_or_default();
+        self.conn()?.note(reading);
+        if refused {
+            self.finished = Some(format!(
+                "the client refused the {profile} certificate after the handshake, before sending anything; {reading}"
+            ));
+        } else {
+            self.reading = Some(format!(
+                "the client accepted the {profile} certificate: {reading}"
+            ));
+        }
+        Ok(())
+    }
+
     /// Client role: the client refused a certificate. It must not go on in plaintext:
     /// anything it sends on this connection within a moment is a FAIL.
     async fn after_refusal(
@@ -330,8 +361,12 @@ impl Session<'_> {
                 entry,
             ));
         }
+        let reading = profile
+            .reading(false)
+            .map(|r| format!("; {r}"))
+            .unwrap_or_default();
         self.finished = Some(format!(
-            "the client refused the {profile} certificate ({e})"
+            "the client refused the {profile} certificate ({e}){reading}"
         ));
         Ok(())
     }

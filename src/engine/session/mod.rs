@@ -80,6 +80,9 @@ pub(super) struct Session<'a> {
     finished: Option<String>,
     /// Server role: what the last handshake showed (a CertificateRequest?).
     last_handshake: Option<Arc<PeerRecord>>,
+    /// Client role: the client accepted a certificate the readings differ on; the
+    /// verdict says which reading it followed.
+    reading: Option<String>,
 }
 
 /// The peer under test and how to reach it.
@@ -131,6 +134,7 @@ impl<'a> Session<'a> {
             expect_exit: None,
             finished: None,
             last_handshake: None,
+            reading: None,
         }
     }
 
@@ -184,7 +188,10 @@ impl<'a> Session<'a> {
         if self.judged == Party::Client {
             self.drain().await?;
         }
-        Ok(())
+        match self.reading.take() {
+            Some(reading) => Err(Stop::Pass(reading)),
+            None => Ok(()),
+        }
     }
 
     /// Client role, after the last step: answer whatever the client still sends (its

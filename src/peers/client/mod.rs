@@ -90,6 +90,10 @@ pub use self::fault::{ClientFault, UnknownClientFault};
 /// the STARTTLS OK before it starts the handshake.
 const INJECTION_WINDOW: Duration = Duration::from_millis(50);
 
+/// How long [`ClientFault::PlaintextAfterHandshakeFailure`] waits after the failed
+/// handshake before it sends its login in cleartext.
+const FALLBACK_PAUSE: Duration = Duration::from_millis(50);
+
 /// The most responses one command may draw before the session gives up.
 const MAX_RESPONSES_PER_COMMAND: usize = 1024;
 
@@ -357,7 +361,14 @@ pub async fn run_client(opts: &ClientOptions) -> Result<SessionSummary, ClientEr
     let tls = ClientTls::new(&opts.name, &opts.ca, Faults::from_set(|f| opts.has(f)))
         .map_err(ClientError::Options)?;
     let plain = plain_message(opts)?;
-    let wire = Wire::connect(&opts.host, opts.port, opts.timeout).await?;
+    let budget = opts.timeout.saturating_mul(SESSION_TIMEOUTS);
+    let mut wire = Wire::connect(&opts.host, opts.port, opts.timeout).await?;
+    if opts.has(ClientFault::NoHandshakeTimeout) {
+        wire.lift_handshake_timeout(budget);
+    }
+    if opts.has(ClientFault::ContinuesAfterCloseNotify) {
+        wire.read_on_after_close_notify();
+    }
     let mut ctx = Ctx {
         opts,
         wire,
@@ -374,7 +385,6 @@ pub async fn run_client(opts: &ClientOptions) -> Result<SessionSummary, ClientEr
             close_notify: false,
         },
     };
-    let budget = opts.timeout.saturating_mul(SESSION_TIMEOUTS);
     let session = async {
         match opts.protocol {
             Protocol::Imap => imap::run(&mut ctx).await,
@@ -482,6 +492,9 @@ impl Ctx<'_> {
         let fallback = self.has(ClientFault::PlaintextAfterHandshakeFailure);
         let result = self.wire.start_tls(&self.tls, fallback).await;
         if result.is_err() && fallback && self.wire.is_plaintext() {
+            // A moment, as a client that goes back to its cleartext session would take:
+            // the login then arrives apart from the alert the handshake ended with.
+            tokio::time::sleep(FALLBACK_PAUSE).await;
             let (line, shown) = self.cleartext_login();
             self.sending_credentials();
             let _ = self.send(&line, shown).await;
