@@ -20,3 +20,27 @@ pub fn stdout(output: &Output) -> String {
 pub fn code(output: &Output) -> Option<i32> {
     output.status.code()
 }
+
+/// With `MAILTLS_CONFORMANCE_OUT` set (scripts/conformance sets it), saves one real-peer
+/// suite's JSON report there, with the peer's name and version, for README.md's
+/// conformance table. Does nothing otherwise.
+pub fn save_conformance(
+    suite: &str,
+    peer: &str,
+    role: &str,
+    target: &str,
+    report: &serde_json::Value,
+) {
+    let Some(dir) = std::env::var_os("MAILTLS_CONFORMANCE_OUT") else {
+        return;
+    };
+    let entry = serde_json::json!({
+        "peer": peer,
+        "role": role,
+        "target": target,
+        "report": report,
+    });
+    let path = std::path::Path::new(&dir).join(format!("{suite}.json"));
+    std::fs::write(&path, serde_json::to_string_pretty(&entry).unwrap())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+}
