@@ -65,8 +65,16 @@ const fn pending(id: &'static str, issue: &'static str, deterministic: bool) -> 
 }
 
 const OPENSSL_POP3_PENDING: &[Pending] = &[
-    pending("pop3.client.strip.stls-err", CAPA_REQUIRED_BEFORE_STLS, true),
-    pending("pop3.client.strip.capa-without-stls", CAPA_REQUIRED_BEFORE_STLS, true),
+    pending(
+        "pop3.client.strip.stls-err",
+        CAPA_REQUIRED_BEFORE_STLS,
+        true,
+    ),
+    pending(
+        "pop3.client.strip.capa-without-stls",
+        CAPA_REQUIRED_BEFORE_STLS,
+        true,
+    ),
     pending(
         "pop3.client.plain.not-without-tls",
         CAPA_REQUIRED_BEFORE_STLS,
@@ -158,6 +166,19 @@ fn version(suite: &Suite) -> String {
                 .to_owned()
         })
         .unwrap_or_default()
+}
+
+/// The client's name and version for the conformance table: `curl 7.88.1`,
+/// `Python 3.11.2 imaplib`, `OpenSSL 3.0.19 s_client`.
+fn peer_label(suite: &Suite, version: &str) -> String {
+    let short: Vec<&str> = version.split_whitespace().take(2).collect();
+    let short = short.join(" ");
+    match suite.client {
+        Client::Curl => short,
+        Client::Python if suite.protocol == "pop3" => format!("{short} poplib"),
+        Client::Python => format!("{short} imaplib"),
+        Client::Openssl => format!("{short} s_client"),
+    }
 }
 
 /// Runs `mailtls run --client ...` for `suite` with `extra` arguments; exit code and
@@ -322,6 +343,21 @@ fn run(suite: &Suite) {
         extra.push(pending.id.to_owned());
     }
     let (code, report) = mailtls_run(suite, &command, &extra);
+    crate::support::save_conformance(
+        suite.name,
+        &peer_label(suite, &client),
+        "client",
+        &format!(
+            "{} {}",
+            suite.protocol,
+            if suite.implicit {
+                "implicit TLS"
+            } else {
+                "STARTTLS"
+            }
+        ),
+        &report,
+    );
     assert_eq!(
         code,
         Some(0),
