@@ -1304,6 +1304,37 @@ async fn observe(fault: Fault, on: bool) -> Symptoms {
                 executed,
             );
         }
+        Fault::AcceptsOldProtocols => {
+            use mailtls::scenario::ast::LegacyHello::*;
+            for kind in [Ssl2, Ssl3, Tls10, Tls11] {
+                for (p, implicit) in [(Protocol::Imap, true), (Protocol::Pop3, false)] {
+                    let reply = legacy_reply(with(opts(p).implicit(implicit)), kind).await;
+                    symptom(
+                        &mut s,
+                        format!("{p} implicit={implicit} {kind:?}: {}", reply.describe()),
+                        !reply.is_refusal(),
+                    );
+                }
+            }
+            // TLS 1.2 with weak suites is another fault's business.
+            let reply = legacy_reply(with(opts(Protocol::Imap).implicit(true)), WeakSuites).await;
+            assert!(reply.is_refusal(), "{}", reply.describe());
+        }
+        Fault::AcceptsWeakSuites => {
+            use mailtls::scenario::ast::LegacyHello::*;
+            for kind in [WeakSuites, Rfc2595Suite] {
+                for (p, implicit) in [(Protocol::Imap, false), (Protocol::Acap, false)] {
+                    let reply = legacy_reply(with(opts(p).implicit(implicit)), kind).await;
+                    symptom(
+                        &mut s,
+                        format!("{p} implicit={implicit} {kind:?}: {}", reply.describe()),
+                        !reply.is_refusal(),
+                    );
+                }
+            }
+            let reply = legacy_reply(with(opts(Protocol::Pop3).implicit(true)), Tls10).await;
+            assert!(reply.is_refusal(), "{}", reply.describe());
+        }
         Fault::DropsCommandsBeforeStarttls => {
             let server = serve(with(opts(Protocol::Imap))).await;
             let (mut c, _) = greeted(&server).await;
@@ -1349,6 +1380,34 @@ async fn observe(fault: Fault, on: bool) -> Symptoms {
         }
     }
     s
+}
+
+/// What a server started with `opts` answers to a canned legacy ClientHello sent as
+/// its first octets (implicit TLS) or right after the STARTTLS OK.
+async fn legacy_reply(
+    opts: ServerOptions,
+    kind: mailtls::scenario::ast::LegacyHello,
+) -> mailtls::tls::legacy::Reply {
+    use mailtls::tls::legacy::{classify, client_hello};
+    let p = opts.protocol;
+    let implicit = opts.implicit;
+    let server = serve(opts).await;
+    let mut c = Client::connect(&server).await;
+    if !implicit {
+        c.line().await;
+        let d = dialect(p);
+        c.send(format!("{}\r\n", d.starttls)).await;
+        assert!(c.line().await.starts_with(d.ok));
+    }
+    c.send(client_hello(kind)).await;
+    let closed = loop {
+        match c.fill(WAIT).await {
+            Ok(0) | Err(_) => break true,
+            Ok(_) if c.buf.len() >= 5 => break false,
+            Ok(_) => {}
+        }
+    };
+    classify(&c.buf, closed)
 }
 
 /// The reference shows none of `fault`'s symptoms; the faulty server shows them all.
@@ -1418,6 +1477,8 @@ fault_tests! {
     fault_tag_differential_injection: TagDifferentialInjection,
     fault_drops_commands_before_starttls: DropsCommandsBeforeStarttls,
     fault_ignores_per_user_policy: IgnoresPerUserPolicy,
+    fault_accepts_old_protocols: AcceptsOldProtocols,
+    fault_accepts_weak_suites: AcceptsWeakSuites,
 }
 
 #[test]

@@ -123,6 +123,19 @@ const CATCHES: &[(&str, &[&str])] = &[
         "imap.server.close-notify-after-starttls",
         &["no-close-notify"],
     ),
+    (
+        "imap.server.privacy-mode.tls-deactivated-terminates",
+        &["plaintext-after-close-notify"],
+    ),
+    (
+        "imap.server.tls-policy.weak-suites-refused",
+        &["accepts-weak-suites"],
+    ),
+    ("imap.server.tls.rejects-sslv2", &["accepts-old-protocols"]),
+    (
+        "imap.server.tls.rejects-old-protocols",
+        &["accepts-old-protocols"],
+    ),
     // POP3 over STLS
     (
         "pop3.server.capa.implemented-with-stls",
@@ -209,6 +222,11 @@ const CATCHES: &[(&str, &[&str])] = &[
         "pop3.server.no-greeting-after-stls",
         &["greeting-after-stls"],
     ),
+    ("pop3.server.tls.rejects-sslv2", &["accepts-old-protocols"]),
+    (
+        "pop3.server.tls.rejects-old-protocols",
+        &["accepts-old-protocols"],
+    ),
     // IMAPS (implicit TLS, port 993)
     (
         "imaps.server.no-plaintext-before-handshake",
@@ -230,6 +248,15 @@ const CATCHES: &[(&str, &[&str])] = &[
         "imaps.server.stays-non-authenticated",
         &["authenticated-by-tls"],
     ),
+    ("imaps.server.tls.rejects-sslv2", &["accepts-old-protocols"]),
+    (
+        "imaps.server.tls.rejects-old-protocols",
+        &["accepts-old-protocols"],
+    ),
+    (
+        "imaps.server.tls-policy.weak-suites-refused",
+        &["accepts-weak-suites"],
+    ),
     // POP3S (implicit TLS, port 995)
     (
         "pop3s.server.no-plaintext-before-handshake",
@@ -250,6 +277,11 @@ const CATCHES: &[(&str, &[&str])] = &[
     (
         "pop3s.server.stays-authorization",
         &["authenticated-by-tls"],
+    ),
+    ("pop3s.server.tls.rejects-sslv2", &["accepts-old-protocols"]),
+    (
+        "pop3s.server.tls.rejects-old-protocols",
+        &["accepts-old-protocols"],
     ),
     // ACAP over STARTTLS
     (
@@ -293,6 +325,35 @@ const CATCHES: &[(&str, &[&str])] = &[
         &["plain-in-cleartext"],
     ),
     ("acap.server.plain.after-tls", &["authenticated-by-tls"]),
+    ("acap.server.tls.rejects-sslv2", &["accepts-old-protocols"]),
+    (
+        "acap.server.tls.rejects-old-protocols",
+        &["accepts-old-protocols"],
+    ),
+];
+
+/// Scenarios that end in INFO by design, never in FAIL (RFC 2595 §2.1's obsolete
+/// mandatory suite): they are proven by what they record instead. Id → what the INFO
+/// says on the reference, and a fault that must change it to what it says then.
+const INFORMATIONAL: &[(&str, &str, &str, &str)] = &[
+    (
+        "imap.server.tls.rfc2595-mandatory-suite",
+        "is not negotiable",
+        "accepts-weak-suites",
+        "is still negotiable",
+    ),
+    (
+        "pop3.server.tls.rfc2595-mandatory-suite",
+        "is not negotiable",
+        "accepts-weak-suites",
+        "is still negotiable",
+    ),
+    (
+        "acap.server.tls.rfc2595-mandatory-suite",
+        "is not negotiable",
+        "accepts-weak-suites",
+        "is still negotiable",
+    ),
 ];
 
 fn judging() -> Judging {
@@ -357,8 +418,19 @@ async fn every_scenario_passes_on_the_reference_and_fails_on_its_faults() {
         .iter()
         .map(|l| l.scenario.meta.id.as_str())
         .collect();
+    let informational: BTreeMap<&str, (&str, &str, &str)> = INFORMATIONAL
+        .iter()
+        .map(|&(id, reference, fault, faulty)| (id, (reference, fault, faulty)))
+        .collect();
     for l in &scenarios {
         let id = l.scenario.meta.id.as_str();
+        if informational.contains_key(id) {
+            assert!(
+                !table.contains_key(id),
+                "{id} is in CATCHES and INFORMATIONAL"
+            );
+            continue;
+        }
         assert!(
             table.get(id).is_some_and(|faults| !faults.is_empty()),
             "{id} ({}) has no fault that proves it can fail: add a row to CATCHES",
@@ -375,11 +447,37 @@ async fn every_scenario_passes_on_the_reference_and_fails_on_its_faults() {
         }
     }
 
-    // On the conformant reference, everything passes.
+    // On the conformant reference, everything passes (the informational ones record
+    // what they should).
     let mut problems = Vec::new();
     for o in outcomes(&scenarios, &[]).await {
-        if o.verdict != Verdict::Pass {
+        let expected = match informational.get(o.id.as_str()) {
+            Some((says, _, _)) => o.verdict == Verdict::Info && o.message.contains(says),
+            None => o.verdict == Verdict::Pass,
+        };
+        if !expected {
             problems.push(format!("reference: {}", explain(&o)));
+        }
+    }
+
+    // The informational scenarios record the difference their fault makes.
+    for (id, (_, fault, says)) in &informational {
+        assert!(
+            ids.contains(id),
+            "INFORMATIONAL names an unknown scenario {id}"
+        );
+        let listed: Vec<Loaded> = scenarios
+            .iter()
+            .filter(|l| l.scenario.meta.id == *id)
+            .cloned()
+            .collect();
+        for o in outcomes(&listed, &[fault.parse().unwrap()]).await {
+            if !(o.verdict == Verdict::Info && o.message.contains(says)) {
+                problems.push(format!(
+                    "with {fault}: expected INFO `{says}`, got {}",
+                    explain(&o)
+                ));
+            }
         }
     }
 

@@ -97,6 +97,12 @@ pub enum Fault {
     /// The TLS-only account (`ServerOptions::tls_only_users`) may log in before TLS when
     /// cleartext logins are allowed for the others.
     IgnoresPerUserPolicy,
+    /// An SSL 2.0 CLIENT-HELLO, or a ClientHello capped at SSL 3.0, TLS 1.0 or TLS 1.1, is
+    /// answered with a hello of that version (a canned answer: rustls cannot speak them).
+    AcceptsOldProtocols,
+    /// A TLS 1.2 ClientHello offering only broken suites (RC4, 3DES, NULL, EXPORT,
+    /// anonymous) is answered with a ServerHello choosing one (canned, as above).
+    AcceptsWeakSuites,
 }
 
 /// Where a fault can change anything.
@@ -128,7 +134,7 @@ struct Row {
 
 impl Fault {
     /// Every fault, in a fixed order.
-    pub const ALL: [Self; 30] = [
+    pub const ALL: [Self; 32] = [
         Self::ExecutesPipelinedAfterStarttls,
         Self::NoLogindisabled,
         Self::LoginDespiteLogindisabled,
@@ -159,6 +165,8 @@ impl Fault {
         Self::TagDifferentialInjection,
         Self::DropsCommandsBeforeStarttls,
         Self::IgnoresPerUserPolicy,
+        Self::AcceptsOldProtocols,
+        Self::AcceptsWeakSuites,
     ];
 
     fn row(self) -> Row {
@@ -459,6 +467,23 @@ impl Fault {
                 &["imap.server.cleartext.per-user-refusal"],
                 ALL_PROTOCOLS,
                 Reach::Starttls,
+            ),
+            Self::AcceptsOldProtocols => row(
+                "accepts-old-protocols",
+                "an SSL 2.0 CLIENT-HELLO or an SSL 3.0/TLS 1.0/TLS 1.1 ClientHello is answered with a hello of that version",
+                &[
+                    "tls.server.rejects-sslv2-clienthello",
+                    "tls.server.rejects-old-protocols",
+                ],
+                ALL_PROTOCOLS,
+                Reach::Both,
+            ),
+            Self::AcceptsWeakSuites => row(
+                "accepts-weak-suites",
+                "a TLS 1.2 ClientHello offering only RC4, 3DES, NULL, EXPORT or anonymous suites is answered with a ServerHello",
+                &["imap.server.tls-policy.weak-suites-refused"],
+                ALL_PROTOCOLS,
+                Reach::Both,
             ),
         }
     }

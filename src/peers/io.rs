@@ -19,6 +19,7 @@ use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
 use super::fault::Fault;
+use super::legacy;
 use super::server::ServerOptions;
 use crate::proto::line::Ending;
 
@@ -189,20 +190,44 @@ where
     }
 
     /// The TLS handshake on an implicit-TLS port (or after STARTTLS), within the idle
-    /// timeout.
-    pub(crate) async fn accept_tls(
-        &mut self,
-        config: &Arc<rustls::ServerConfig>,
-    ) -> io::Result<()> {
+    /// timeout, with the settings `opts` give. [`Fault::AcceptsOldProtocols`] and
+    /// [`Fault::AcceptsWeakSuites`] answer a ClientHello rustls would refuse with a canned
+    /// ServerHello instead, and end the connection there.
+    pub(crate) async fn accept_tls(&mut self, opts: &ServerOptions) -> io::Result<()> {
+        if opts.has(Fault::AcceptsOldProtocols) || opts.has(Fault::AcceptsWeakSuites) {
+            self.answer_legacy_hello(opts).await?;
+        }
         let Transport::Plain(stream) = std::mem::replace(&mut self.transport, Transport::Gone)
         else {
             return Err(io::Error::other("TLS is already active"));
         };
-        let accept = TlsAcceptor::from(Arc::clone(config)).accept(stream);
+        let accept = TlsAcceptor::from(Arc::clone(&opts.tls)).accept(stream);
         let tls = tokio::time::timeout(self.idle, accept)
             .await
             .map_err(|_| timed_out("in the TLS handshake"))??;
         self.transport = Transport::Tls(Box::new(tls));
+        Ok(())
+    }
+
+    /// Reads the client's first record; answers it when a legacy fault accepts it (an
+    /// error then ends the connection), otherwise hands it back to the handshake.
+    async fn answer_legacy_hello(&mut self, opts: &ServerOptions) -> io::Result<()> {
+        const MAX_RECORD: usize = 5 + (1 << 14) + 2048;
+        let mut first = Vec::new();
+        while legacy::first_record_len(&first).is_none_or(|len| first.len() < len) {
+            if first.len() > MAX_RECORD {
+                break;
+            }
+            let mut more = self.read_some().await?;
+            first.append(&mut more);
+        }
+        if let Some(reply) = legacy::answer(opts, &first) {
+            self.write_all(&reply).await?;
+            return Err(io::Error::other("answered a legacy ClientHello"));
+        }
+        if let Transport::Plain(stream) = &mut self.transport {
+            stream.rewind(first);
+        }
         Ok(())
     }
 
@@ -268,7 +293,7 @@ where
                 stream.rewind(early);
             }
         }
-        self.accept_tls(&opts.tls).await?;
+        self.accept_tls(opts).await?;
         Ok(Upgrade::Tls { replay })
     }
 

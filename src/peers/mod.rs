@@ -42,6 +42,7 @@ pub mod client;
 mod fault;
 mod imap;
 mod io;
+mod legacy;
 mod pop3;
 mod server;
 mod session;

@@ -311,7 +311,7 @@ where
         if opts.has(Fault::GreetingBeforeHandshake) {
             conn.write_all(&out).await?;
         }
-        conn.accept_tls(&opts.tls).await?;
+        conn.accept_tls(opts).await?;
     }
     conn.write_all(&out).await?;
     out.clear();
