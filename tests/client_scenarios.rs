@@ -145,16 +145,80 @@ const CATCHES: &[(&str, &[&str])] = &[
         "imap.client.caps.discard-and-reissue",
         &["stale-capabilities"],
     ),
-    // The session goes on whatever the cleartext said; the PLAIN inside TLS is judged.
     (
         "imap.client.tamper.untagged-before-starttls-ok",
-        &["malformed-plain"],
+        &["trusts-cleartext-mailbox-data", "malformed-plain"],
     ),
     (
         "imap.client.tamper.untagged-after-greeting",
-        &["malformed-plain"],
+        &["trusts-cleartext-mailbox-data", "malformed-plain"],
     ),
-    ("imap.client.tamper.referral-pre-tls", &["malformed-plain"]),
+    (
+        "imap.client.tamper.referral-pre-tls",
+        &["follows-referrals", "malformed-plain"],
+    ),
+    (
+        "imap.client.invalid-greeting-garbage",
+        &["ignores-invalid-greeting"],
+    ),
+    (
+        "imap.client.invalid-greeting-bad",
+        &["ignores-invalid-greeting"],
+    ),
+    (
+        "imap.client.invalid-greeting-no",
+        &["ignores-invalid-greeting"],
+    ),
+    (
+        "imap.client.invalid-greeting-bye",
+        &["ignores-invalid-greeting"],
+    ),
+    (
+        "imap.client.invalid-greeting-tagged",
+        &["ignores-invalid-greeting"],
+    ),
+    ("imap.client.early-tagged-ok", &["accepts-early-completion"]),
+    (
+        "imap.client.starttls.timeout-after-ok",
+        &["no-handshake-timeout"],
+    ),
+    (
+        "imap.client.starttls.handshake-failure-no-fallback-alert",
+        &["plaintext-after-handshake-failure"],
+    ),
+    (
+        "imap.client.starttls.handshake-failure-no-fallback-fin",
+        &["plaintext-after-handshake-failure"],
+    ),
+    (
+        "imap.client.starttls.handshake-failure-no-fallback-plaintext",
+        &["plaintext-after-handshake-failure"],
+    ),
+    (
+        "imap.client.starttls.handshake-failure-no-fallback-silence",
+        &["plaintext-after-handshake-failure"],
+    ),
+    (
+        "imap.client.auth-failure-not-ignored",
+        &["ignores-command-failure"],
+    ),
+    (
+        "imap.client.auth-failure-not-ignored-no",
+        &["ignores-command-failure"],
+    ),
+    (
+        "imap.client.referral.login-referral",
+        &["ignores-command-failure"],
+    ),
+    (
+        "imap.client.referral.mailbox-referral",
+        &["ignores-command-failure"],
+    ),
+    (
+        "imap.client.privacy-mode.tls-deactivated",
+        &["continues-after-close-notify"],
+    ),
+    // The session goes on whatever the cleartext said; the PLAIN inside TLS is judged.
     (
         "imap.client.ui.other-codes-in-greeting",
         &["malformed-plain"],
@@ -279,7 +343,14 @@ const CATCHES: &[(&str, &[&str])] = &[
     ("imaps.client.cert.self-signed", &["no-chain-check"]),
     ("imaps.client.cert.untrusted-root", &["no-chain-check"]),
     ("imaps.client.cert.wildcard-leftmost", &["malformed-plain"]),
-    ("imaps.client.no-starttls-on-implicit", &["malformed-plain"]),
+    (
+        "imaps.client.no-starttls-on-implicit",
+        &["starttls-on-implicit", "malformed-plain"],
+    ),
+    (
+        "imaps.client.no-plaintext-fallback",
+        &["plaintext-after-handshake-failure"],
+    ),
     // POP3S (implicit TLS)
     ("pop3s.client.handshake-first", &["malformed-plain"]),
     ("pop3s.client.close-notify-on-quit", &["no-close-notify"]),

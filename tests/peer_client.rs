@@ -267,6 +267,11 @@ struct Fake {
     /// POP3: STAT counts a message of 1000 octets, and RETR sends half of it, then a FIN
     /// without close_notify.
     truncate_retr: bool,
+    /// IMAP: this command (LOGIN, SELECT) is answered NO.
+    refuse: Option<&'static str>,
+    /// IMAP: when this command arrives inside TLS, the server sends close_notify, keeps
+    /// TCP open, and answers it in plaintext.
+    drop_tls_at: Option<&'static str>,
 }
 
 impl Fake {
@@ -297,7 +302,19 @@ impl Fake {
             inject: "",
             tls12_only: false,
             truncate_retr: false,
+            refuse: None,
+            drop_tls_at: None,
         }
+    }
+
+    fn refuse(mut self, command: &'static str) -> Self {
+        self.refuse = Some(command);
+        self
+    }
+
+    fn drop_tls_at(mut self, command: &'static str) -> Self {
+        self.drop_tls_at = Some(command);
+        self
     }
 
     fn tls12_only(mut self) -> Self {
@@ -557,6 +574,21 @@ impl FakeConn {
         }
     }
 
+    /// Ends TLS with close_notify but keeps the TCP connection, now plaintext.
+    async fn drop_tls(&mut self) -> io::Result<()> {
+        if let Io::Tls(tls) = &mut self.io {
+            tls.get_mut().1.send_close_notify();
+            tls.flush().await?;
+            // The alert alone first: what follows must not sit in the client's TLS buffer.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if let Io::Tls(tls) = std::mem::replace(&mut self.io, Io::Gone) {
+            let (tcp, _) = tls.into_inner();
+            self.io = Io::Plain(tcp);
+        }
+        Ok(())
+    }
+
     /// Reads until the client closes; what arrives on the way goes to `tail`.
     async fn end(&mut self, tail: &mut Vec<u8>) -> End {
         loop {
@@ -703,6 +735,17 @@ async fn imap_command(
     let tag = words.next().unwrap_or_default().to_owned();
     let command = words.next().unwrap_or_default().to_ascii_uppercase();
     let rest = words.next().unwrap_or_default();
+    if fake.refuse == Some(command.as_str()) {
+        conn.write(&format!("{tag} NO {command} refused\r\n"))
+            .await?;
+        return Ok(Flow::Continue);
+    }
+    if conn.is_tls() && fake.drop_tls_at == Some(command.as_str()) {
+        conn.drop_tls().await?;
+        conn.write(&format!("* OK [ALERT] plaintext now\r\n{tag} OK done\r\n"))
+            .await?;
+        return Ok(Flow::Continue);
+    }
     let reply = match command.as_str() {
         "CAPABILITY" => match caps_now(fake, conn.is_tls()) {
             Some(caps) => format!("* CAPABILITY {caps}\r\n{tag} OK CAPABILITY done\r\n"),
@@ -895,6 +938,14 @@ async fn stripped_or_refused_starttls_stops_before_credentials() {
         (
             "imap STARTTLS continuation",
             Fake::new(Imap).starttls(Starttls::Answer("+ continue with something")),
+        ),
+        (
+            "imap STARTTLS unknown status",
+            Fake::new(Imap).starttls(Starttls::Answer("{tag} XYZZY something")),
+        ),
+        (
+            "imap STARTTLS BYE",
+            Fake::new(Imap).starttls(Starttls::Answer("* BYE go away")),
         ),
         (
             "imap CAPABILITY fails",
@@ -1207,6 +1258,12 @@ async fn observe(fault: ClientFault, on: bool) -> Symptoms {
                 Fake::new(Imap)
                     .greeting("* OK [CAPABILITY IMAP4rev1 STARTTLS] ready")
                     .starttls(Starttls::Answer("{tag} BAD not supported")),
+                Fake::new(Imap)
+                    .greeting("* OK [CAPABILITY IMAP4rev1 STARTTLS] ready")
+                    .starttls(Starttls::Answer("{tag} XYZZY something")),
+                Fake::new(Imap)
+                    .greeting("* OK [CAPABILITY IMAP4rev1 STARTTLS] ready")
+                    .starttls(Starttls::Answer("* BYE go away")),
                 Fake::new(Pop3).caps(Some("TOP|USER")),
                 Fake::new(Pop3)
                     .caps(Some("STLS|USER"))
@@ -1407,6 +1464,106 @@ async fn observe(fault: ClientFault, on: bool) -> Symptoms {
                 );
             }
         }
+        ClientFault::IgnoresInvalidGreeting => {
+            for greeting in [
+                "1Gdo00V4 wFaIW2WP",
+                "* BAD fake greeting",
+                "* NO fake greeting",
+                "* BYE fake greeting",
+                "A1 OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] tagged greeting",
+            ] {
+                let (_, seen) = run(&Fake::new(Imap).greeting(greeting), faults).await;
+                symptom(
+                    &mut s,
+                    format!("credentials in cleartext after `{greeting}`"),
+                    seen.credentials(Imap, false),
+                );
+            }
+        }
+        ClientFault::AcceptsEarlyCompletion => {
+            // `A2 OK` arrives with the CAPABILITY answer; the STARTTLS gets no answer.
+            let fake = Fake::new(Imap)
+                .greeting("* OK fake ready")
+                .caps(Some(
+                    "IMAP4rev1 STARTTLS LOGINDISABLED\r\nA2 OK begin TLS now",
+                ))
+                .starttls(Starttls::Answer("* OK thinking about it"));
+            let (_, seen) = run(&fake, faults).await;
+            let hello = seen.lines.iter().any(|(_, l)| l.starts_with('\u{16}'));
+            symptom(
+                &mut s,
+                "a ClientHello on the early `A2 OK`, before STARTTLS was answered",
+                hello,
+            );
+        }
+        ClientFault::NoHandshakeTimeout => {
+            let fake = Fake::new(Imap).starttls(Starttls::OkThenSilence);
+            let (_, seen) =
+                exchange(&fake, faults, |o| o.timeout(Duration::from_millis(150))).await;
+            symptom(
+                &mut s,
+                format!(
+                    "still waiting for the ServerHello {WAIT:?} after the OK (timeout 150 ms): {:?}",
+                    seen.end
+                ),
+                seen.end == Some(End::Open),
+            );
+        }
+        ClientFault::TrustsCleartextMailboxData => {
+            let fake = Fake::new(Imap).greeting(
+                "* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] ready\r\n* LIST () \"/\" 7XiYhgS7",
+            );
+            let (_, seen) = run(&fake, faults).await;
+            let used = seen.lines.iter().any(|(_, l)| l.contains("7XiYhgS7"));
+            symptom(&mut s, "the injected mailbox 7XiYhgS7 selected", used);
+        }
+        ClientFault::IgnoresCommandFailure => {
+            let fake = Fake::new(Imap).caps_tls(Some("IMAP4rev1")).refuse("LOGIN");
+            let (_, seen) = run(&fake, faults).await;
+            symptom(
+                &mut s,
+                "SELECT after a refused LOGIN",
+                seen.sent(Imap, true, "SELECT"),
+            );
+            let fake = Fake::new(Imap).refuse("SELECT");
+            let (_, seen) = run(&fake, faults).await;
+            symptom(
+                &mut s,
+                "FETCH after a refused SELECT",
+                seen.sent(Imap, true, "FETCH"),
+            );
+        }
+        ClientFault::FollowsReferrals => {
+            let fake = Fake::new(Imap).greeting(
+                "* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] ready\r\n* OK [REFERRAL imap://other.example.test/] moved",
+            );
+            let (_, seen) = run(&fake, faults).await;
+            symptom(
+                &mut s,
+                format!("left before the handshake: {:?}", seen.handshake),
+                !matches!(seen.handshake, Some(Ok(()))),
+            );
+        }
+        ClientFault::StarttlsOnImplicit => {
+            let fake = Fake::new(Imap)
+                .implicit()
+                .greeting("* OK [CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN] ready");
+            let (_, seen) = run(&fake, faults).await;
+            symptom(
+                &mut s,
+                "STARTTLS inside implicit TLS",
+                seen.sent(Imap, true, "STARTTLS"),
+            );
+        }
+        ClientFault::ContinuesAfterCloseNotify => {
+            let fake = Fake::new(Imap).drop_tls_at("SELECT");
+            let (_, seen) = run(&fake, faults).await;
+            symptom(
+                &mut s,
+                "LOGOUT in plaintext after the close_notify",
+                seen.sent(Imap, false, "LOGOUT"),
+            );
+        }
     }
     s
 }
@@ -1464,6 +1621,14 @@ fault_tests! {
     client_fault_trusts_cleartext_listing: TrustsCleartextListing,
     client_fault_offers_old_tls: OffersOldTls,
     client_fault_sslv2_hello: Sslv2Hello,
+    client_fault_ignores_invalid_greeting: IgnoresInvalidGreeting,
+    client_fault_accepts_early_completion: AcceptsEarlyCompletion,
+    client_fault_no_handshake_timeout: NoHandshakeTimeout,
+    client_fault_trusts_cleartext_mailbox_data: TrustsCleartextMailboxData,
+    client_fault_ignores_command_failure: IgnoresCommandFailure,
+    client_fault_follows_referrals: FollowsReferrals,
+    client_fault_starttls_on_implicit: StarttlsOnImplicit,
+    client_fault_continues_after_close_notify: ContinuesAfterCloseNotify,
 }
 
 #[test]

@@ -39,6 +39,12 @@ enum Stream {
 pub(super) struct Wire {
     stream: Stream,
     timeout: Duration,
+    /// How long a TLS handshake may take: `timeout`, unless
+    /// [`NoHandshakeTimeout`](super::ClientFault::NoHandshakeTimeout) lifts it.
+    handshake_timeout: Duration,
+    /// [`ContinuesAfterCloseNotify`](super::ClientFault::ContinuesAfterCloseNotify): a
+    /// close_notify turns the connection back into plaintext instead of ending it.
+    plaintext_after_close_notify: bool,
     read_total: usize,
 }
 
@@ -65,8 +71,23 @@ impl Wire {
         Ok(Self {
             stream: Stream::Plain(tcp),
             timeout,
+            handshake_timeout: timeout,
+            plaintext_after_close_notify: false,
             read_total: 0,
         })
+    }
+
+    /// The fault [`NoHandshakeTimeout`](super::ClientFault::NoHandshakeTimeout): a
+    /// handshake may take `limit` (the whole session's bound) instead of the timeout.
+    pub(super) fn lift_handshake_timeout(&mut self, limit: Duration) {
+        self.handshake_timeout = limit;
+    }
+
+    /// The fault
+    /// [`ContinuesAfterCloseNotify`](super::ClientFault::ContinuesAfterCloseNotify): a
+    /// close_notify from the server drops TLS and the reads go on in plaintext.
+    pub(super) fn read_on_after_close_notify(&mut self) {
+        self.plaintext_after_close_notify = true;
     }
 
     /// Whether TLS is active.
@@ -116,6 +137,14 @@ impl Wire {
                     during,
                     after: self.timeout,
                 });
+            }
+            Ok(Ok(0)) if self.plaintext_after_close_notify && self.is_tls() => {
+                // The fault: TLS is over, the TCP connection is not; read on in plaintext.
+                if let Stream::Tls(tls) = std::mem::replace(&mut self.stream, Stream::Closed) {
+                    let (tcp, _) = tls.into_inner();
+                    self.stream = Stream::Plain(tcp);
+                }
+                return Box::pin(self.receive(during)).await;
             }
             Ok(Ok(0)) => return Err(ClientError::Closed { during }),
             Ok(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
@@ -198,7 +227,7 @@ impl Wire {
     async fn handshake(&mut self, tls: &ClientTls, tcp: TcpStream) -> Result<(), ClientError> {
         let connector = TlsConnector::from(Arc::clone(&tls.config));
         let handshake = connector.connect(tls.server_name.clone(), tcp);
-        match tokio::time::timeout(self.timeout, handshake).await {
+        match tokio::time::timeout(self.handshake_timeout, handshake).await {
             Ok(Ok(stream)) => {
                 self.stream = Stream::Tls(Box::new(stream));
                 Ok(())
@@ -210,7 +239,7 @@ impl Wire {
                 },
             })),
             Err(_) => Err(ClientError::Refused(Refusal::HandshakeFailed {
-                reason: format!("no handshake within {:?}", self.timeout),
+                reason: format!("no handshake within {:?}", self.handshake_timeout),
             })),
         }
     }

@@ -28,10 +28,10 @@ pub enum ClientFault {
     /// The chain is not checked: self-signed, unknown-CA and expired certificates are
     /// accepted (EAST T_1, T_2, T_4; CVE-2021-26911 class). The name still is.
     NoChainCheck,
-    /// After STARTTLS/STLS the capability list seen in cleartext is kept: no
-    /// CAPABILITY/CAPA is issued (ACAP: the re-issued greeting is not waited for), so a
-    /// mechanism only advertised before TLS (PLAIN) is used (MailKit
-    /// GHSA-9j88-vvj5-vhgr class).
+    /// After STARTTLS/STLS the capability list seen in cleartext (IMAP: the last one,
+    /// which may come with the STARTTLS answer) is kept: no CAPABILITY/CAPA is issued
+    /// (ACAP: the re-issued greeting is not waited for), so a mechanism only advertised
+    /// before TLS (PLAIN) is used (MailKit GHSA-9j88-vvj5-vhgr class).
     StaleCapabilities,
     /// IMAP: LOGIN is used although LOGINDISABLED is advertised.
     LoginDespiteLogindisabled,
@@ -39,9 +39,9 @@ pub enum ClientFault {
     /// moment before the handshake) is kept and processed inside TLS as if the server
     /// had sent it there (CVE-2021-22947, CVE-2020-14954 class).
     ActsOnInjectedPlaintext,
-    /// When STARTTLS/STLS is not advertised, or is refused (NO, BAD, -ERR, a `+`
-    /// continuation), the session goes on in cleartext and sends credentials
-    /// (CVE-2020-37248, CVE-2021-32066 class).
+    /// When STARTTLS/STLS is not advertised, or is refused (NO, BAD, -ERR, another
+    /// status, a `+` continuation; IMAP also `* BYE` or a close), the session goes on in
+    /// cleartext and sends credentials (CVE-2020-37248, CVE-2021-32066 class).
     ContinuesWithoutStarttls,
     /// LOGOUT/QUIT is followed by a TCP close without a TLS close_notify.
     NoCloseNotify,
@@ -89,6 +89,30 @@ pub enum ClientFault {
     /// The handshake opens with an SSL 2.0-compatible CLIENT-HELLO (first octet 0x80),
     /// which RFC 6176 forbids.
     Sslv2Hello,
+    /// IMAP: a greeting that is neither `* OK` nor `* PREAUTH` (garbage, `* BAD`, `* NO`,
+    /// `* BYE`, a tagged line) skips the TLS requirement: the session logs in in
+    /// cleartext (CVE-2020-28896 class).
+    IgnoresInvalidGreeting,
+    /// IMAP: a tagged completion for a command not sent yet is kept, and completes that
+    /// command as soon as it is sent (CVE-2026-42246 class).
+    AcceptsEarlyCompletion,
+    /// The TLS handshake has no timeout of its own: only the whole session's bound ends
+    /// a handshake the server never answers (CVE-2011-1947 class).
+    NoHandshakeTimeout,
+    /// IMAP: a mailbox named in untagged LIST, LSUB or STATUS data before TLS is believed:
+    /// the session selects it instead of INBOX (the Trojitá folder-injection class).
+    TrustsCleartextMailboxData,
+    /// IMAP: a NO or BAD answer to LOGIN, AUTHENTICATE or SELECT is taken as success: a
+    /// refused login goes on to SELECT, a refused SELECT to a FETCH.
+    IgnoresCommandFailure,
+    /// IMAP: a REFERRAL response code is followed: the client leaves the connection at
+    /// once for the server it names.
+    FollowsReferrals,
+    /// IMAP: on an implicit-TLS port, STARTTLS is sent when the list inside TLS offers it.
+    StarttlsOnImplicit,
+    /// When the server ends TLS with close_notify but keeps the TCP connection open, the
+    /// session goes on in plaintext on it (RFC 2595 §2.2's privacy mode is missing).
+    ContinuesAfterCloseNotify,
 }
 
 /// Where a fault can change anything.
@@ -96,6 +120,8 @@ pub enum ClientFault {
 enum Reach {
     /// On a cleartext port that upgrades with STARTTLS/STLS.
     Starttls,
+    /// On an implicit-TLS port only.
+    Implicit,
     /// On both kinds of port.
     Both,
 }
@@ -115,7 +141,7 @@ struct Row {
 
 impl ClientFault {
     /// Every fault, in a fixed order.
-    pub const ALL: [Self; 22] = [
+    pub const ALL: [Self; 30] = [
         Self::NoNameCheck,
         Self::OverbroadWildcard,
         Self::NoChainCheck,
@@ -138,6 +164,14 @@ impl ClientFault {
         Self::TrustsCleartextListing,
         Self::OffersOldTls,
         Self::Sslv2Hello,
+        Self::IgnoresInvalidGreeting,
+        Self::AcceptsEarlyCompletion,
+        Self::NoHandshakeTimeout,
+        Self::TrustsCleartextMailboxData,
+        Self::IgnoresCommandFailure,
+        Self::FollowsReferrals,
+        Self::StarttlsOnImplicit,
+        Self::ContinuesAfterCloseNotify,
     ];
 
     fn row(self) -> Row {
@@ -224,6 +258,10 @@ impl ClientFault {
                     "imap.client.strip.starttls-bad",
                     "imap.client.strip.starttls-continuation",
                     "imap.client.strip.capability-command-fails",
+                    "imap.client.strip.starttls-unknown-response",
+                    "imap.client.strip.starttls-bye-or-close",
+                    "imap.client.downgrade.no-capability-imap2",
+                    "imap.client.downgrade.imap4-not-rev1",
                     "pop3.client.strip.capa-without-stls",
                     "pop3.client.strip.stls-err",
                     "pop3.client.strip.capa-unsupported",
@@ -351,6 +389,69 @@ impl ClientFault {
                 ALL_PROTOCOLS,
                 Reach::Both,
             ),
+            Self::IgnoresInvalidGreeting => row(
+                "ignores-invalid-greeting",
+                "IMAP: after a greeting that is neither * OK nor * PREAUTH, logs in in cleartext",
+                &["imap.client.invalid-greeting"],
+                IMAP,
+                Reach::Starttls,
+            ),
+            Self::AcceptsEarlyCompletion => row(
+                "accepts-early-completion",
+                "IMAP: keeps a tagged completion for a command not sent yet and takes it as that command's answer",
+                &["imap.client.early-tagged-ok"],
+                IMAP,
+                Reach::Both,
+            ),
+            Self::NoHandshakeTimeout => row(
+                "no-handshake-timeout",
+                "waits for an unanswered TLS handshake until the whole session's bound, not its own timeout",
+                &["imap.client.starttls.timeout-after-ok"],
+                ALL_PROTOCOLS,
+                Reach::Both,
+            ),
+            Self::TrustsCleartextMailboxData => row(
+                "trusts-cleartext-mailbox-data",
+                "IMAP: selects a mailbox named in untagged LIST, LSUB or STATUS data sent before TLS",
+                &[
+                    "imap.client.tamper.untagged-before-starttls-ok",
+                    "imap.client.tamper.untagged-after-greeting",
+                ],
+                IMAP,
+                Reach::Starttls,
+            ),
+            Self::IgnoresCommandFailure => row(
+                "ignores-command-failure",
+                "IMAP: takes NO or BAD to LOGIN, AUTHENTICATE or SELECT for success (SELECT after a refused login, FETCH after a refused SELECT)",
+                &[
+                    "imap.client.auth-failure-not-ignored",
+                    "imap.client.referral.login-referral",
+                    "imap.client.referral.mailbox-referral",
+                ],
+                IMAP,
+                Reach::Both,
+            ),
+            Self::FollowsReferrals => row(
+                "follows-referrals",
+                "IMAP: leaves the connection at once to follow a REFERRAL response code",
+                &["imap.client.tamper.referral-pre-tls"],
+                IMAP,
+                Reach::Both,
+            ),
+            Self::StarttlsOnImplicit => row(
+                "starttls-on-implicit",
+                "IMAP: sends STARTTLS on an implicit-TLS port when the list inside TLS offers it",
+                &["imaps.client.no-starttls-on-implicit"],
+                IMAP,
+                Reach::Implicit,
+            ),
+            Self::ContinuesAfterCloseNotify => row(
+                "continues-after-close-notify",
+                "goes on in plaintext when the server ends TLS with close_notify but keeps the connection open",
+                &["imap.client.privacy-mode.tls-deactivated"],
+                ALL_PROTOCOLS,
+                Reach::Both,
+            ),
         }
     }
 
@@ -383,6 +484,7 @@ impl ClientFault {
         let transport = match row.reach {
             Reach::Both => true,
             Reach::Starttls => !implicit,
+            Reach::Implicit => implicit,
         };
         transport && row.protocols.contains(&protocol)
     }

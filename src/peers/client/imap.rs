@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 
 use super::{ClientError, ClientFault, Ctx, MAX_RESPONSES_PER_COMMAND, Mechanism, Refusal, shown};
 use crate::proto::capability::Capabilities;
-use crate::proto::imap::{AString, Response, ResponseKind, ResponseReader, Status};
+use crate::proto::imap::{AString, CodeName, Response, ResponseKind, ResponseReader, Status};
 use crate::sasl::wire;
 
 /// Runs one IMAP session over `ctx`.
@@ -21,6 +21,8 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) -> Result<(), ClientError> {
         ctx,
         reader: ResponseReader::new(),
         queued: VecDeque::new(),
+        early: Vec::new(),
+        cleartext_mailbox: None,
         tag: 0,
     }
     .run()
@@ -79,6 +81,11 @@ struct Imap<'c, 'o> {
     reader: ResponseReader,
     /// Responses already parsed and not yet read (see `capabilities_after_tls`).
     queued: VecDeque<Response>,
+    /// [`ClientFault::AcceptsEarlyCompletion`]: tagged completions that came before
+    /// their command.
+    early: Vec<Response>,
+    /// [`ClientFault::TrustsCleartextMailboxData`]: the last mailbox named before TLS.
+    cleartext_mailbox: Option<String>,
     tag: u32,
 }
 
@@ -130,12 +137,25 @@ impl Imap<'_, '_> {
         during: &'static str,
         continuation: bool,
     ) -> Result<Done, ClientError> {
+        if let Some(at) = self
+            .early
+            .iter()
+            .position(|r| r.tag().is_some_and(|t| t.as_str() == tag))
+        {
+            let response = self.early.remove(at);
+            return Ok(Done::Tagged {
+                status: response.status().cloned().unwrap_or(Status::Bad),
+                line: line_of(&response),
+                caps: response.capabilities(),
+            });
+        }
         let mut caps = None;
         for _ in 0..MAX_RESPONSES_PER_COMMAND {
             let response = self.next_response(during).await?;
             if let Some(list) = response.capabilities() {
                 caps = Some(list);
             }
+            self.faulty_reading(&response)?;
             match &response.kind {
                 ResponseKind::Continuation(_) if continuation => {
                     return Ok(Done::Continuation(line_of(&response)));
@@ -156,6 +176,10 @@ impl Imap<'_, '_> {
                     status,
                     ..
                 } => {
+                    if got.as_str() != tag && self.ctx.has(ClientFault::AcceptsEarlyCompletion) {
+                        self.early.push(response);
+                        continue;
+                    }
                     if got.as_str() != tag {
                         return Err(ClientError::Protocol(format!(
                             "`{}` completes a command that is not pending (expected tag {tag})",
@@ -176,6 +200,28 @@ impl Imap<'_, '_> {
         )))
     }
 
+    /// What the faults read into a response the conformant client ignores: a mailbox
+    /// named before TLS, a REFERRAL to follow.
+    fn faulty_reading(&mut self, response: &Response) -> Result<(), ClientError> {
+        if self.ctx.has(ClientFault::TrustsCleartextMailboxData) && !self.ctx.wire.is_tls() {
+            if let ResponseKind::Data(raw) = &response.kind {
+                if let Some(name) = mailbox_named(raw) {
+                    self.cleartext_mailbox = Some(name);
+                }
+            }
+        }
+        let referral = response
+            .code()
+            .is_some_and(|code| *code.name.kind() == CodeName::Referral);
+        if referral && self.ctx.has(ClientFault::FollowsReferrals) {
+            return Err(ClientError::Protocol(format!(
+                "left to follow the referral in `{}`",
+                line_of(response)
+            )));
+        }
+        Ok(())
+    }
+
     async fn run(&mut self) -> Result<(), ClientError> {
         if self.ctx.opts.implicit {
             self.ctx.handshake().await?;
@@ -186,20 +232,18 @@ impl Imap<'_, '_> {
                 tag: None, status, ..
             } => status.kind().clone(),
             _ => {
-                return Err(ClientError::Protocol(format!(
-                    "expected a greeting, got `{}`",
-                    line_of(&greeting)
-                )));
+                return self
+                    .invalid_greeting(&greeting, "expected a greeting, got")
+                    .await;
             }
         };
         match status {
             Status::Ok => {}
             Status::Preauth => return self.preauth().await,
             _ => {
-                return Err(ClientError::Protocol(format!(
-                    "the server greeted with `{}`",
-                    line_of(&greeting)
-                )));
+                return self
+                    .invalid_greeting(&greeting, "the server greeted with")
+                    .await;
             }
         }
         let mut caps = match greeting.capabilities() {
@@ -231,8 +275,29 @@ impl Imap<'_, '_> {
                     command: "STARTTLS",
                 }));
             }
+        } else if self.ctx.has(ClientFault::StarttlsOnImplicit) && caps.has("STARTTLS") {
+            let tag = self.next_tag();
+            // Whatever the answer (a conformant server says BAD), the session goes on.
+            self.command(&tag, "STARTTLS", "waiting for the STARTTLS response")
+                .await?;
         }
         self.log_in_and_finish(&caps).await
+    }
+
+    /// A greeting that is neither `* OK` nor `* PREAUTH`: the session stops, unless
+    /// [`ClientFault::IgnoresInvalidGreeting`] goes on to log in, in cleartext.
+    async fn invalid_greeting(
+        &mut self,
+        greeting: &Response,
+        what: &str,
+    ) -> Result<(), ClientError> {
+        if self.ctx.has(ClientFault::IgnoresInvalidGreeting) && !self.ctx.wire.is_tls() {
+            return self.log_in_and_finish(&Capabilities::new()).await;
+        }
+        Err(ClientError::Protocol(format!(
+            "{what} `{}`",
+            line_of(greeting)
+        )))
     }
 
     /// A PREAUTH greeting: in cleartext with TLS required, close without a word
@@ -397,7 +462,7 @@ impl Imap<'_, '_> {
             }
             done = self.complete(&tag, during, false).await?;
         }
-        if done.is_ok() {
+        if done.is_ok() || self.ctx.has(ClientFault::IgnoresCommandFailure) {
             Ok(())
         } else {
             self.logout_quietly().await;
@@ -431,7 +496,7 @@ impl Imap<'_, '_> {
         let done = self
             .complete(&tag, "waiting for the LOGIN response", false)
             .await?;
-        if done.is_ok() {
+        if done.is_ok() || self.ctx.has(ClientFault::IgnoresCommandFailure) {
             Ok(())
         } else {
             self.logout_quietly().await;
@@ -441,9 +506,28 @@ impl Imap<'_, '_> {
 
     async fn mailbox_and_logout(&mut self) -> Result<(), ClientError> {
         let tag = self.next_tag();
+        let mailbox = match self.cleartext_mailbox.take() {
+            Some(name) if self.ctx.has(ClientFault::TrustsCleartextMailboxData) => {
+                let mut out = Vec::new();
+                AString::from_value(name.as_bytes()).encode(&mut out);
+                String::from_utf8_lossy(&out).into_owned()
+            }
+            _ => "INBOX".to_owned(),
+        };
         // OK or NO: either way the session goes on to LOGOUT.
-        self.command(&tag, "SELECT INBOX", "waiting for the SELECT response")
+        let selected = self
+            .command(
+                &tag,
+                &format!("SELECT {mailbox}"),
+                "waiting for the SELECT response",
+            )
             .await?;
+        if !selected.is_ok() && self.ctx.has(ClientFault::IgnoresCommandFailure) {
+            // What a client that believed the SELECT would do next: read the mailbox.
+            let tag = self.next_tag();
+            self.command(&tag, "FETCH 1:* (FLAGS)", "waiting for the FETCH response")
+                .await?;
+        }
         self.logout().await
     }
 
@@ -466,4 +550,21 @@ impl Imap<'_, '_> {
     async fn logout_quietly(&mut self) {
         let _ = self.logout().await;
     }
+}
+
+/// The mailbox an untagged `LIST`/`LSUB` (its last field) or `STATUS` (its first) names,
+/// for [`ClientFault::TrustsCleartextMailboxData`]. Quoted names lose their quotes.
+fn mailbox_named(raw: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(raw);
+    let (word, rest) = text.split_once(' ')?;
+    let field = match word.to_ascii_uppercase().as_str() {
+        "LIST" | "LSUB" => match rest.strip_suffix('"') {
+            Some(open) => open.rsplit_once('"').map(|(_, name)| name)?,
+            None => rest.rsplit(' ').next()?,
+        },
+        "STATUS" => rest.split(' ').next()?,
+        _ => return None,
+    };
+    let name = field.trim_matches('"');
+    (!name.is_empty()).then(|| name.to_owned())
 }

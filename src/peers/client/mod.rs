@@ -361,7 +361,14 @@ pub async fn run_client(opts: &ClientOptions) -> Result<SessionSummary, ClientEr
     let tls = ClientTls::new(&opts.name, &opts.ca, Faults::from_set(|f| opts.has(f)))
         .map_err(ClientError::Options)?;
     let plain = plain_message(opts)?;
-    let wire = Wire::connect(&opts.host, opts.port, opts.timeout).await?;
+    let budget = opts.timeout.saturating_mul(SESSION_TIMEOUTS);
+    let mut wire = Wire::connect(&opts.host, opts.port, opts.timeout).await?;
+    if opts.has(ClientFault::NoHandshakeTimeout) {
+        wire.lift_handshake_timeout(budget);
+    }
+    if opts.has(ClientFault::ContinuesAfterCloseNotify) {
+        wire.read_on_after_close_notify();
+    }
     let mut ctx = Ctx {
         opts,
         wire,
@@ -378,7 +385,6 @@ pub async fn run_client(opts: &ClientOptions) -> Result<SessionSummary, ClientEr
             close_notify: false,
         },
     };
-    let budget = opts.timeout.saturating_mul(SESSION_TIMEOUTS);
     let session = async {
         match opts.protocol {
             Protocol::Imap => imap::run(&mut ctx).await,
