@@ -4,7 +4,8 @@
     poplib_client.py [--implicit] HOST PORT NAME CA USER PASSWORD
 
 Connects to HOST:PORT (127.0.0.1) but verifies the certificate against NAME with only
-the CA in the PEM file CA: STLS (or, with --implicit, POP3_SSL), USER/PASS, STAT, QUIT.
+the CA in the PEM file CA: STLS (or, with --implicit, POP3_SSL), USER/PASS, STAT, RETR 1
+when STAT counts a message, QUIT.
 Exits 0 on success; on any exception prints it on stderr and exits 1.
 
 poplib wraps the socket with server_hostname=self.host, and `self.host` is also where
@@ -59,7 +60,10 @@ def main(argv):
         client.stls(context=context)
     client.user(user)
     client.pass_(password)
-    client.stat()
+    count, _ = client.stat()
+    if count:
+        # Reads the first message to its final "." (a mail client downloads it).
+        client.retr(1)
     client.quit()
     return 0
 
