@@ -38,6 +38,7 @@
 //! Every function of the core is total: bad input yields a typed error, never a panic.
 
 pub mod certs;
+pub mod coverage;
 pub mod engine;
 pub mod identity;
 pub mod model;

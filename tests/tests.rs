@@ -15,6 +15,8 @@ mod cli;
 mod corpus;
 // The engine's verdicts and directives end to end through `mailtls replay`.
 mod engine_features;
+// scenarios/coverage.toml against the built-in scenarios and the RFC text; list --coverage.
+mod coverage;
 // proptest properties of the identity check.
 mod identity_props;
 // The layering rules of DESIGN §2, as a test.

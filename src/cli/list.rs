@@ -1,9 +1,10 @@
-//! `mailtls list`: the scenarios (id, level, roles, transport, clause) or the reference
-//! servers' fault switches.
+//! `mailtls list`: the scenarios (id, level, roles, transport, clause), the reference
+//! servers' fault switches, or the requirement coverage matrix (`--coverage`).
 
 use super::Outcome;
 use super::output::Format;
 use clap::Args;
+use mailtls::coverage::{self, Matrix, ScenarioView};
 use mailtls::engine::outcome::level_label;
 use mailtls::model::{Party, Transport};
 use mailtls::peers::Fault;
@@ -13,17 +14,41 @@ use std::path::PathBuf;
 
 /// `mailtls list`.
 #[derive(Debug, Args)]
+#[command(after_help = LIST_HELP)]
 pub(crate) struct ListArgs {
     /// List the fault switches of the reference servers instead (--reference-fault).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "coverage")]
     faults: bool,
-    /// List the scenarios in this file or directory instead of the built-in ones.
+    /// Print the requirement coverage matrix instead: every key-word sentence of RFC 2595
+    /// §2–6 and of the POP3S draft, the scenarios that test it (or why none does), then
+    /// the catalogue ids implemented, MANUAL and missing. Exit 1 if the data file and the
+    /// scenarios disagree.
+    #[arg(long)]
+    coverage: bool,
+    /// List the scenarios in this file or directory instead of the built-in ones (with
+    /// --coverage: read the coverage data against them).
     #[arg(long, value_name = "PATH")]
     scenarios: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
 }
+
+const LIST_HELP: &str = "\
+Examples:
+  mailtls list                          # id, level, roles, first clause of every scenario
+  mailtls list --format json            # the same with title, protocol, transport, CVEs, file
+  mailtls list --faults                 # the reference servers' fault switches
+  mailtls list --coverage               # sentence -> scenarios matrix, gaps, catalogue coverage
+  mailtls list --coverage --format json | jq '.sentences[] | select(.status != \"tested\") | .id'
+
+--coverage reads scenarios/coverage.toml (compiled in). Each sentence shows its level, the
+roles it binds, its id, the sentence abridged to the terminal ($COLUMNS, else 100), what
+later RFCs changed, and either the scenarios that test it or `✘ NO SCENARIO: <why>`. The
+RFC 2595 §2.1 cipher suite is shown as OBSOLETE with the RFCs that retired it. The last
+line counts sentences, gaps and catalogue ids; `consistent` in the JSON (and exit 0) means
+every scenario the data names exists and every scenario quoting a listed sentence is
+mapped to it.";
 
 pub(crate) fn run(args: &ListArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     if args.faults {
@@ -33,6 +58,9 @@ pub(crate) fn run(args: &ListArgs, out: &mut dyn Write) -> anyhow::Result<Outcom
         Some(path) => load::from_path(path)?,
         None => load::builtin()?,
     };
+    if args.coverage {
+        return coverage_matrix(&scenarios, args.format, out);
+    }
     let rows: Vec<serde_json::Value> = scenarios
         .iter()
         .map(|l| {
@@ -70,6 +98,36 @@ pub(crate) fn run(args: &ListArgs, out: &mut dyn Write) -> anyhow::Result<Outcom
         }
     }
     Ok(Outcome::Expected)
+}
+
+/// The coverage matrix of the compiled-in data file against `scenarios`.
+fn coverage_matrix(
+    scenarios: &[mailtls::runner::Loaded],
+    format: Format,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    let data = coverage::builtin()?;
+    let views: Vec<ScenarioView> = scenarios.iter().map(ScenarioView::of).collect();
+    let matrix = Matrix::build(&data, &views);
+    match format {
+        Format::Json => writeln!(out, "{}", coverage::render::json(&matrix))?,
+        Format::Text => write!(out, "{}", coverage::render::text(&matrix, terminal_width()))?,
+    }
+    Ok(if matrix.is_consistent() {
+        Outcome::Expected
+    } else {
+        Outcome::Verdict
+    })
+}
+
+/// `$COLUMNS` when the shell exports it, else 100 (the report is read in terminals and
+/// in CI logs alike).
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|c| *c >= 40)
+        .unwrap_or(100)
 }
 
 fn faults(format: Format, out: &mut dyn Write) -> anyhow::Result<Outcome> {
