@@ -278,6 +278,10 @@ impl Profile {
 /// A leaf of the test CA that also presents URI subjectAltNames (RFC 6125 URI-IDs).
 fn issue_with_uris(ca: &Authority, spec: &LeafSpec, uris: &[String]) -> Result<Leaf, CertError> {
     let mut params = leaf_params(spec)?;
+    if spec.common_name.is_none() {
+        // rcgen's default subject carries a CN ("rcgen self signed cert"): none at all.
+        params.distinguished_name = rcgen::DistinguishedName::new();
+    }
     for uri in uris {
         params
             .subject_alt_names
