@@ -90,7 +90,7 @@ pub fn summary_line(matrix: &Matrix) -> String {
         .join(", ");
     let obsolete = matrix.rows.iter().filter(|r| r.sentence.obsolete).count();
     let mut line = format!(
-        "coverage: {} sentences ({sources}): {} tested, {} gaps ({obsolete} obsolete), {} untested; catalogue: {} ids: {} implemented, {} MANUAL, {} missing; ",
+        "coverage: {} sentences ({sources}): {} tested, {} gaps, {} untested, {obsolete} obsolete; catalogue: {} ids: {} implemented, {} MANUAL, {} missing; ",
         matrix.rows.len(),
         count(matrix, Status::Tested),
         count(matrix, Status::Gap),
