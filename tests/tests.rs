@@ -13,6 +13,8 @@
 mod cli;
 // Every checked-in fuzz seed through its fuzz entry point.
 mod corpus;
+// The server-role catalogue against a private Dovecot (IMAP, IMAPS, POP3, POP3S).
+mod dovecot;
 // The engine's verdicts and directives end to end through `mailtls replay`.
 mod engine_features;
 // scenarios/coverage.toml against the built-in scenarios and the RFC text; list --coverage.
