@@ -313,6 +313,18 @@ const CATCHES: &[(&str, &[&str])] = &[
         &["acts-on-injected-plaintext"],
     ),
     (
+        "acap.client.strip.starttls-continuation",
+        &["continues-without-starttls"],
+    ),
+    (
+        "acap.client.starttls.handshake-failure-no-fallback-plaintext",
+        &["plaintext-after-handshake-failure"],
+    ),
+    (
+        "acap.client.inject.garbage-after-starttls-ok",
+        &["acts-on-injected-plaintext"],
+    ),
+    (
         "acap.client.uses-reissued-greeting",
         &["stale-capabilities"],
     ),
