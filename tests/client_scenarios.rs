@@ -690,7 +690,9 @@ async fn every_client_scenario_passes_on_the_reference_client_and_fails_on_its_f
     let certs = Arc::new(Minted::new("mail.example.test").unwrap());
     let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("client-scenarios");
     std::fs::create_dir_all(&dir).unwrap();
-    let ca_file = dir.join("ca.pem");
+    // One file per test process: two runs at once (two checkouts sharing a target dir)
+    // must not trust each other's CA.
+    let ca_file = dir.join(format!("ca-{}.pem", std::process::id()));
     std::fs::write(&ca_file, certs.ca.cert_pem()).unwrap();
 
     let mut groups: Vec<(Protocol, Transport)> = Vec::new();
