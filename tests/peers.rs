@@ -34,6 +34,33 @@ const SETTLE: Duration = Duration::from_millis(30);
 struct Pki {
     server: Arc<rustls::ServerConfig>,
     client: Arc<rustls::ClientConfig>,
+    /// The server certificate, asking for an optional client certificate from the CA.
+    client_auth: Arc<rustls::ServerConfig>,
+    roots: rustls::RootCertStore,
+    /// A client certificate for `alice`, from the same CA.
+    alice: Arc<rustls::sign::CertifiedKey>,
+}
+
+/// Presents the `alice` certificate when asked, and remembers that it was.
+#[derive(Debug)]
+struct AskRecord {
+    key: Arc<rustls::sign::CertifiedKey>,
+    asked: std::sync::atomic::AtomicBool,
+}
+
+impl rustls::client::ResolvesClientCert for AskRecord {
+    fn resolve(
+        &self,
+        _: &[&[u8]],
+        _: &[rustls::SignatureScheme],
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        self.asked.store(true, std::sync::atomic::Ordering::SeqCst);
+        Some(Arc::clone(&self.key))
+    }
+
+    fn has_certs(&self) -> bool {
+        true
+    }
 }
 
 fn pki() -> &'static Pki {
@@ -46,20 +73,76 @@ fn pki() -> &'static Pki {
         let mut roots = rustls::RootCertStore::empty();
         roots.add(ca.cert_der().clone()).unwrap();
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let client = rustls::ClientConfig::builder_with_provider(provider)
+        let client = rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
             .unwrap()
-            .with_root_certificates(roots)
+            .with_root_certificates(roots.clone())
             .with_no_client_auth();
+        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+            Arc::new(roots.clone()),
+            provider.clone(),
+        )
+        .allow_unauthenticated()
+        .build()
+        .unwrap();
+        let client_auth = rustls::ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(
+                leaf.chain.clone(),
+                rustls::pki_types::PrivateKeyDer::Pkcs8(leaf.key.clone_key()),
+            )
+            .unwrap();
+        let alice = ca.issue_client("alice").unwrap();
+        let signer = provider
+            .key_provider
+            .load_private_key(rustls::pki_types::PrivateKeyDer::Pkcs8(
+                alice.key.clone_key(),
+            ))
+            .unwrap();
         Pki {
             server: leaf.server_config().unwrap(),
             client: Arc::new(client),
+            client_auth: Arc::new(client_auth),
+            roots,
+            alice: Arc::new(rustls::sign::CertifiedKey::new(alice.chain.clone(), signer)),
         }
     })
 }
 
 fn opts(protocol: Protocol) -> ServerOptions {
-    ServerOptions::new(protocol, Arc::clone(&pki().server))
+    let mut opts = ServerOptions::new(protocol, Arc::clone(&pki().server));
+    // As the reference instances have it: settings to ask with, not used by default.
+    opts.client_auth_tls = Some(Arc::clone(&pki().client_auth));
+    opts
+}
+
+/// The same options accepting client certificates (the `client-cert=optional` profile).
+fn with_client_certs(opts: ServerOptions) -> ServerOptions {
+    opts.client_certs(Arc::clone(&pki().client_auth))
+}
+
+/// A client configuration presenting `alice`'s certificate when asked, and its record of
+/// whether it was (one per connection: tests run in parallel).
+fn with_cert() -> (Arc<rustls::ClientConfig>, Arc<AskRecord>) {
+    let asked = Arc::new(AskRecord {
+        key: Arc::clone(&pki().alice),
+        asked: std::sync::atomic::AtomicBool::new(false),
+    });
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(pki().roots.clone())
+        .with_client_cert_resolver(asked.clone());
+    (Arc::new(config), asked)
+}
+
+impl AskRecord {
+    fn asked(&self) -> bool {
+        self.asked.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 async fn serve(opts: ServerOptions) -> RunningServer {
@@ -210,10 +293,15 @@ impl Client {
 
     /// The TLS handshake over the current plaintext stream.
     async fn handshake(&mut self) -> io::Result<()> {
+        self.handshake_with(&pki().client).await
+    }
+
+    /// The TLS handshake with `config` (say, one presenting a client certificate).
+    async fn handshake_with(&mut self, config: &Arc<rustls::ClientConfig>) -> io::Result<()> {
         let Io::Plain(tcp) = std::mem::replace(&mut self.io, Io::Gone) else {
             panic!("not plaintext");
         };
-        let connector = TlsConnector::from(Arc::clone(&pki().client));
+        let connector = TlsConnector::from(Arc::clone(config));
         let name = ServerName::try_from("mail.example.test").unwrap();
         let tls = tokio::time::timeout(WAIT, connector.connect(name, tcp))
             .await
@@ -643,6 +731,44 @@ async fn cleartext_profile_allows_login_before_tls() {
         c.line().await,
         "-ERR Command not permitted in the TRANSACTION state"
     );
+}
+
+#[tokio::test]
+async fn external_with_a_client_certificate_inside_tls_only() {
+    let server = serve(with_client_certs(opts(Protocol::Imap))).await;
+    let (mut c, greeting) = greeted(&server).await;
+    assert!(!has_token(&greeting, "AUTH=EXTERNAL"), "{greeting}");
+    c.send("E1 AUTHENTICATE EXTERNAL =\r\n").await;
+    assert_eq!(
+        c.line().await,
+        "E1 NO [PRIVACYREQUIRED] EXTERNAL needs TLS and a client certificate"
+    );
+    c.send("A1 STARTTLS\r\n").await;
+    c.line().await;
+    let (config, record) = with_cert();
+    c.handshake_with(&config).await.unwrap();
+    assert!(
+        record.asked(),
+        "a server taking client certificates asks for one"
+    );
+    assert_eq!(
+        capabilities(&mut c, Protocol::Imap).await,
+        "* CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN AUTH=EXTERNAL"
+    );
+    c.send("S0 SELECT INBOX\r\nE2 AUTHENTICATE EXTERNAL\r\n")
+        .await;
+    assert!(
+        c.line().await.starts_with("S0 BAD"),
+        "the certificate alone logs nobody in"
+    );
+    assert_eq!(c.line().await, "+ ");
+    c.send("YWxpY2U=\r\n").await;
+    assert_eq!(c.line().await, "E2 OK AUTHENTICATE completed");
+    // Without a certificate the same server offers no EXTERNAL inside TLS.
+    let (mut c, _) = greeted(&server).await;
+    upgrade(&mut c, Protocol::Imap).await;
+    c.send("E3 AUTHENTICATE EXTERNAL =\r\n").await;
+    assert!(c.line().await.starts_with("E3 NO [AUTHENTICATIONFAILED]"));
 }
 
 #[tokio::test]
@@ -1335,6 +1461,73 @@ async fn observe(fault: Fault, on: bool) -> Symptoms {
             let reply = legacy_reply(with(opts(Protocol::Pop3).implicit(true)), Tls10).await;
             assert!(reply.is_refusal(), "{}", reply.describe());
         }
+        Fault::RequestsClientCert => {
+            for (p, implicit) in [(Protocol::Imap, true), (Protocol::Pop3, false)] {
+                let server = serve(with(opts(p).implicit(implicit))).await;
+                let mut c = Client::connect(&server).await;
+                if !implicit {
+                    c.line().await;
+                    let d = dialect(p);
+                    c.send(format!("{}\r\n", d.starttls)).await;
+                    assert!(c.line().await.starts_with(d.ok));
+                }
+                let (config, record) = with_cert();
+                c.handshake_with(&config).await.unwrap();
+                symptom(
+                    &mut s,
+                    format!("{p} implicit={implicit}: CertificateRequest"),
+                    record.asked(),
+                );
+            }
+        }
+        Fault::ExternalInCleartext => {
+            let server = serve(with(opts(Protocol::Imap))).await;
+            let (mut c, _) = greeted(&server).await;
+            let caps = capabilities(&mut c, Protocol::Imap).await;
+            symptom(
+                &mut s,
+                format!("AUTH=EXTERNAL before TLS: {caps}"),
+                has_token(&caps, "AUTH=EXTERNAL"),
+            );
+            c.send("E1 AUTHENTICATE EXTERNAL =\r\n").await;
+            let answer = c.line().await;
+            symptom(
+                &mut s,
+                format!("EXTERNAL before TLS: {answer}"),
+                answer.starts_with("E1 OK"),
+            );
+        }
+        Fault::AuthenticatedByClientCert => {
+            for (p, implicit) in [(Protocol::Pop3, true), (Protocol::Imap, false)] {
+                let server = serve(with(with_client_certs(opts(p).implicit(implicit)))).await;
+                let mut c = Client::connect(&server).await;
+                if implicit {
+                    c.handshake_with(&with_cert().0).await.unwrap();
+                    c.line().await;
+                } else {
+                    c.line().await;
+                    let d = dialect(p);
+                    c.send(format!("{}\r\n", d.starttls)).await;
+                    assert!(c.line().await.starts_with(d.ok));
+                    c.handshake_with(&with_cert().0).await.unwrap();
+                }
+                let opened = match p {
+                    Protocol::Imap => {
+                        c.send("S1 SELECT INBOX\r\n").await;
+                        c.until("S1 ").await.pop().unwrap().starts_with("S1 OK")
+                    }
+                    _ => {
+                        c.send("STAT\r\n").await;
+                        c.line().await.starts_with("+OK")
+                    }
+                };
+                symptom(
+                    &mut s,
+                    format!("{p} implicit={implicit}: logged in by the certificate alone"),
+                    opened,
+                );
+            }
+        }
         Fault::DropsCommandsBeforeStarttls => {
             let server = serve(with(opts(Protocol::Imap))).await;
             let (mut c, _) = greeted(&server).await;
@@ -1479,6 +1672,9 @@ fault_tests! {
     fault_ignores_per_user_policy: IgnoresPerUserPolicy,
     fault_accepts_old_protocols: AcceptsOldProtocols,
     fault_accepts_weak_suites: AcceptsWeakSuites,
+    fault_requests_client_cert: RequestsClientCert,
+    fault_external_in_cleartext: ExternalInCleartext,
+    fault_authenticated_by_client_cert: AuthenticatedByClientCert,
 }
 
 #[test]

@@ -136,6 +136,26 @@ const CATCHES: &[(&str, &[&str])] = &[
         "imap.server.tls.rejects-old-protocols",
         &["accepts-old-protocols"],
     ),
+    (
+        "imap.server.tls.no-certificate-request",
+        &["requests-client-cert"],
+    ),
+    (
+        "imap.server.external.after-tls-only",
+        &["external-in-cleartext"],
+    ),
+    (
+        "imap.server.external.with-client-cert",
+        &[
+            "stale-capabilities",
+            "authenticated-by-client-cert",
+            "external-in-cleartext",
+        ],
+    ),
+    (
+        "imap.server.starttls.stays-non-authenticated-with-client-cert",
+        &["authenticated-by-client-cert", "authenticated-by-tls"],
+    ),
     // POP3 over STLS
     (
         "pop3.server.capa.implemented-with-stls",
@@ -227,6 +247,14 @@ const CATCHES: &[(&str, &[&str])] = &[
         "pop3.server.tls.rejects-old-protocols",
         &["accepts-old-protocols"],
     ),
+    (
+        "pop3.server.tls.no-certificate-request",
+        &["requests-client-cert"],
+    ),
+    (
+        "pop3.server.stls.stays-authorization-with-client-cert",
+        &["authenticated-by-client-cert", "authenticated-by-tls"],
+    ),
     // IMAPS (implicit TLS, port 993)
     (
         "imaps.server.no-plaintext-before-handshake",
@@ -257,6 +285,14 @@ const CATCHES: &[(&str, &[&str])] = &[
         "imaps.server.tls-policy.weak-suites-refused",
         &["accepts-weak-suites"],
     ),
+    (
+        "imaps.server.tls.no-certificate-request",
+        &["requests-client-cert"],
+    ),
+    (
+        "imaps.server.preauth-only-with-client-cert",
+        &["authenticated-by-tls"],
+    ),
     // POP3S (implicit TLS, port 995)
     (
         "pop3s.server.no-plaintext-before-handshake",
@@ -282,6 +318,14 @@ const CATCHES: &[(&str, &[&str])] = &[
     (
         "pop3s.server.tls.rejects-old-protocols",
         &["accepts-old-protocols"],
+    ),
+    (
+        "pop3s.server.tls.no-certificate-request",
+        &["requests-client-cert"],
+    ),
+    (
+        "pop3s.server.authorization-state-with-client-cert",
+        &["authenticated-by-client-cert", "authenticated-by-tls"],
     ),
     // ACAP over STARTTLS
     (
@@ -329,6 +373,10 @@ const CATCHES: &[(&str, &[&str])] = &[
     (
         "acap.server.tls.rejects-old-protocols",
         &["accepts-old-protocols"],
+    ),
+    (
+        "acap.server.tls.no-certificate-request",
+        &["requests-client-cert"],
     ),
 ];
 

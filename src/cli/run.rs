@@ -60,8 +60,10 @@ pub(crate) struct TargetArgs {
     client_key: Option<PathBuf>,
     /// What the server is configured to do, as KEY=VALUE (repeatable). Scenarios that
     /// assume another profile are N/A. Known keys: cleartext-auth=refused|allowed
-    /// (default refused: LOGIN/USER/PLAIN only after TLS), client-cert=optional (the
-    /// server accepts client certificates for authentication; give --client-cert).
+    /// (default refused: LOGIN/USER/PLAIN only after TLS), client-cert=off|optional
+    /// (default off; optional: the server accepts client certificates for
+    /// authentication; give --client-cert), tls-only-user=NAME (an account, with the
+    /// --user password, that may log in only over TLS).
     #[arg(long, value_name = "KEY=VALUE", value_parser = parse_key_value)]
     server_profile: Vec<(String, String)>,
     /// The reference servers get this defect (repeatable; see `mailtls list --faults`).
@@ -389,8 +391,11 @@ async fn real_targets(args: &TargetArgs) -> anyhow::Result<Vec<RunTarget>> {
             .with_context(|| format!("--client-key {}", key.display()))?;
         tls = tls.with_client_certificate(chain, key)?;
     }
-    let mut profile: BTreeMap<String, String> =
-        BTreeMap::from([("cleartext-auth".to_owned(), "refused".to_owned())]);
+    let mut profile: BTreeMap<String, String> = BTreeMap::from([
+        ("cleartext-auth".to_owned(), "refused".to_owned()),
+        // No client certificates unless declared: the request-policy checks apply.
+        ("client-cert".to_owned(), "off".to_owned()),
+    ]);
     profile.extend(args.server_profile.iter().cloned());
     let mut targets = Vec::new();
     for url in &args.server {

@@ -281,6 +281,12 @@ impl Session for AcapSession<'_> {
     fn tls_dropped(&mut self) {
         self.tls = false;
     }
+
+    fn client_user(&mut self, user: Option<String>) {
+        if user.is_some() && self.opts.has(Fault::AuthenticatedByClientCert) {
+            self.user = user;
+        }
+    }
 }
 
 #[cfg(test)]

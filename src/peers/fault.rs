@@ -103,6 +103,16 @@ pub enum Fault {
     /// A TLS 1.2 ClientHello offering only broken suites (RC4, 3DES, NULL, EXPORT,
     /// anonymous) is answered with a ServerHello choosing one (canned, as above).
     AcceptsWeakSuites,
+    /// The server asks for a client certificate in every handshake, though it is not
+    /// configured to take one for authentication.
+    RequestsClientCert,
+    /// IMAP advertises and accepts AUTHENTICATE EXTERNAL before TLS, trusting the
+    /// authorization identity the client names (no certificate can have been checked).
+    ExternalInCleartext,
+    /// A client certificate that names an account logs the session in by itself: the
+    /// TLS handshake authenticates (POP3 TRANSACTION, IMAP and ACAP authenticated), where
+    /// only EXTERNAL, or an IMAPS PREAUTH greeting, may use it.
+    AuthenticatedByClientCert,
 }
 
 /// Where a fault can change anything.
@@ -134,7 +144,7 @@ struct Row {
 
 impl Fault {
     /// Every fault, in a fixed order.
-    pub const ALL: [Self; 32] = [
+    pub const ALL: [Self; 35] = [
         Self::ExecutesPipelinedAfterStarttls,
         Self::NoLogindisabled,
         Self::LoginDespiteLogindisabled,
@@ -167,6 +177,9 @@ impl Fault {
         Self::IgnoresPerUserPolicy,
         Self::AcceptsOldProtocols,
         Self::AcceptsWeakSuites,
+        Self::RequestsClientCert,
+        Self::ExternalInCleartext,
+        Self::AuthenticatedByClientCert,
     ];
 
     fn row(self) -> Row {
@@ -482,6 +495,31 @@ impl Fault {
                 "accepts-weak-suites",
                 "a TLS 1.2 ClientHello offering only RC4, 3DES, NULL, EXPORT or anonymous suites is answered with a ServerHello",
                 &["imap.server.tls-policy.weak-suites-refused"],
+                ALL_PROTOCOLS,
+                Reach::Both,
+            ),
+            Self::RequestsClientCert => row(
+                "requests-client-cert",
+                "every handshake asks for a client certificate, though none is taken for authentication",
+                &["any.server.client-cert-request-policy"],
+                ALL_PROTOCOLS,
+                Reach::Both,
+            ),
+            Self::ExternalInCleartext => row(
+                "external-in-cleartext",
+                "IMAP advertises and accepts AUTHENTICATE EXTERNAL before TLS, trusting the authorization identity",
+                &["imap.server.external.after-tls-only"],
+                IMAP,
+                Reach::Starttls,
+            ),
+            Self::AuthenticatedByClientCert => row(
+                "authenticated-by-client-cert",
+                "a client certificate naming an account logs the session in by itself (no EXTERNAL, no login)",
+                &[
+                    "pop3s.server.authorization-state-with-client-cert",
+                    "imap.server.starttls.stays-non-authenticated-after-tls",
+                    "pop3.server.stls.stays-authorization-after-tls",
+                ],
                 ALL_PROTOCOLS,
                 Reach::Both,
             ),

@@ -34,6 +34,10 @@ pub(crate) struct ImapSession<'a> {
     upgraded: bool,
     /// The tag of an AUTHENTICATE waiting for the client's response line.
     sasl: Option<String>,
+    /// The waiting AUTHENTICATE is EXTERNAL (else PLAIN).
+    sasl_external: bool,
+    /// The account a client certificate named in this TLS session.
+    cert_user: Option<String>,
     /// Stream offset up to which a synchronising literal was already invited.
     invited: Option<usize>,
     /// The command being read started with blanks that
@@ -59,6 +63,8 @@ impl<'a> ImapSession<'a> {
             tls: opts.implicit,
             upgraded: false,
             sasl: None,
+            sasl_external: false,
+            cert_user: None,
             invited: None,
             indented: false,
         };
@@ -108,6 +114,12 @@ impl<'a> ImapSession<'a> {
             && !authenticated
             && !self.opts.cleartext_login
             && !self.opts.has(Fault::NoLogindisabled);
+        let external = !authenticated
+            && if tls {
+                self.cert_user.is_some()
+            } else {
+                self.opts.has(Fault::ExternalInCleartext)
+            };
         let mut caps = vec!["IMAP4rev1"];
         if plain {
             caps.push("SASL-IR");
@@ -120,6 +132,9 @@ impl<'a> ImapSession<'a> {
         }
         if plain {
             caps.push("AUTH=PLAIN");
+        }
+        if external {
+            caps.push("AUTH=EXTERNAL");
         }
         caps.join(" ")
     }
@@ -218,6 +233,16 @@ impl<'a> ImapSession<'a> {
     ) {
         if self.authenticated() {
             put(out, &format!("{tag} BAD Already authenticated"));
+        } else if mechanism.eq_ignore_ascii_case("EXTERNAL") {
+            match initial.map(|i| wire::decode_initial_response(i.as_bytes())) {
+                Some(Ok(authzid)) => self.external(&tag, &authzid, out),
+                Some(Err(_)) => put(out, &format!("{tag} BAD Invalid base64 initial response")),
+                None => {
+                    put(out, "+ ");
+                    self.sasl = Some(tag);
+                    self.sasl_external = true;
+                }
+            }
         } else if !mechanism.eq_ignore_ascii_case("PLAIN") {
             put(
                 out,
@@ -265,6 +290,43 @@ impl<'a> ImapSession<'a> {
         }
     }
 
+    /// SASL EXTERNAL (RFC 4422 App. A): inside TLS, the account the client certificate
+    /// names, if `authzid` is empty or that account.
+    fn external(&mut self, tag: &str, authzid: &[u8], out: &mut Vec<u8>) {
+        let user = if !self.tls && self.opts.has(Fault::ExternalInCleartext) {
+            // Trusts whatever identity the client claims.
+            let claimed = String::from_utf8_lossy(authzid).into_owned();
+            self.opts
+                .users
+                .iter()
+                .map(|(u, _)| u)
+                .find(|u| authzid.is_empty() || **u == claimed)
+                .cloned()
+        } else if self.tls {
+            self.cert_user
+                .clone()
+                .filter(|u| authzid.is_empty() || authzid == u.as_bytes())
+        } else {
+            None
+        };
+        match user {
+            Some(user) => {
+                self.state = State::Authenticated(user);
+                put(out, &format!("{tag} OK AUTHENTICATE completed"));
+            }
+            None if !self.tls => put(
+                out,
+                &format!("{tag} NO [PRIVACYREQUIRED] EXTERNAL needs TLS and a client certificate"),
+            ),
+            None => put(
+                out,
+                &format!(
+                    "{tag} NO [AUTHENTICATIONFAILED] No client certificate names this account"
+                ),
+            ),
+        }
+    }
+
     fn select(&mut self, tag: &str, mailbox: &[u8], out: &mut Vec<u8>) {
         let user = match &self.state {
             State::NotAuthenticated => {
@@ -306,6 +368,9 @@ impl<'a> ImapSession<'a> {
                     // RFC 3501 §6.2.2: a cancelled exchange is rejected with BAD.
                     Ok(ClientResponse::Cancel) => {
                         put(out, &format!("{tag} BAD AUTHENTICATE cancelled"));
+                    }
+                    Ok(ClientResponse::Data(authzid)) if self.sasl_external => {
+                        self.external(tag, &authzid, out);
                     }
                     Ok(ClientResponse::Data(message)) => self.finish_plain(tag, &message, out),
                     Err(_) => put(out, &format!("{tag} BAD Invalid base64 response")),
@@ -383,7 +448,11 @@ impl Session for ImapSession<'_> {
 
     fn step(&mut self, out: &mut Vec<u8>) -> Step {
         if let Some(tag) = self.sasl.take() {
-            return self.sasl_line(&tag, out);
+            let step = self.sasl_line(&tag, out);
+            if self.sasl.is_none() {
+                self.sasl_external = false;
+            }
+            return step;
         }
         if self.opts.has(Fault::TagDifferentialInjection) {
             self.skip_blanks_before_tag();
@@ -446,6 +515,14 @@ impl Session for ImapSession<'_> {
 
     fn tls_dropped(&mut self) {
         self.tls = false;
+        self.cert_user = None;
+    }
+
+    fn client_user(&mut self, user: Option<String>) {
+        if let (Some(user), true) = (&user, self.opts.has(Fault::AuthenticatedByClientCert)) {
+            self.state = State::Authenticated(user.clone());
+        }
+        self.cert_user = user;
     }
 }
 

@@ -150,6 +150,20 @@ where
         matches!(self.transport, Transport::Tls(_))
     }
 
+    /// The client certificate of the TLS session (leaf, DER), if it presented one; the
+    /// handshake has verified it against the CA `opts.client_auth_tls` trusts.
+    pub(crate) fn client_certificate(&self) -> Option<&[u8]> {
+        match &self.transport {
+            Transport::Tls(tls) => tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|chain| chain.first())
+                .map(|cert| cert.as_ref()),
+            _ => None,
+        }
+    }
+
     /// Reads at most `buf.len()` octets, within the idle timeout. `Ok(0)` is the end of
     /// the stream: a TCP FIN in plaintext, a close_notify inside TLS (a FIN without
     /// close_notify is an `UnexpectedEof` error there).
@@ -201,7 +215,7 @@ where
         else {
             return Err(io::Error::other("TLS is already active"));
         };
-        let accept = TlsAcceptor::from(Arc::clone(&opts.tls)).accept(stream);
+        let accept = TlsAcceptor::from(Arc::clone(opts.handshake_tls())).accept(stream);
         let tls = tokio::time::timeout(self.idle, accept)
             .await
             .map_err(|_| timed_out("in the TLS handshake"))??;

@@ -393,6 +393,13 @@ impl Session for Pop3Session<'_> {
     fn tls_dropped(&mut self) {
         self.tls = false;
     }
+
+    fn client_user(&mut self, user: Option<String>) {
+        // RFC 8314 §3.1: AUTHORIZATION "even if a client certificate was supplied".
+        if user.is_some() && self.opts.has(Fault::AuthenticatedByClientCert) {
+            self.state = State::Transaction;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -94,6 +94,15 @@ pub struct ServerOptions {
     pub faults: BTreeSet<Fault>,
     /// The certificate and TLS settings presented.
     pub tls: Arc<rustls::ServerConfig>,
+    /// The same certificate with settings that ask for a client certificate (optional)
+    /// and verify it; used when `accepts_client_certs`, and by
+    /// [`Fault::RequestsClientCert`].
+    pub client_auth_tls: Option<Arc<rustls::ServerConfig>>,
+    /// The `client-cert=optional` profile: the server asks for a client certificate and
+    /// takes one whose name is an account as that account's credential for SASL EXTERNAL
+    /// inside TLS (RFC 8314 §4.2, as the catalogue reads it). It never logs a session in
+    /// by the certificate alone. Default `false`: no CertificateRequest at all.
+    pub accepts_client_certs: bool,
     /// The accounts, `(user, password)`; every one has the same one-message INBOX.
     pub users: Vec<(String, String)>,
     /// The `cleartext-auth=allowed` profile (catalogue §1.3): LOGIN (IMAP), USER/PASS
@@ -118,6 +127,8 @@ impl ServerOptions {
             implicit: false,
             faults: BTreeSet::new(),
             tls,
+            client_auth_tls: None,
+            accepts_client_certs: false,
             users: DEFAULT_USERS
                 .iter()
                 .map(|(u, p)| ((*u).to_owned(), (*p).to_owned()))
@@ -155,6 +166,44 @@ impl ServerOptions {
     /// Whether `fault` is switched on.
     pub fn has(&self, fault: Fault) -> bool {
         self.faults.contains(&fault)
+    }
+
+    /// The same options accepting client certificates with `tls` (the
+    /// `client-cert=optional` profile).
+    #[must_use]
+    pub fn client_certs(mut self, tls: Arc<rustls::ServerConfig>) -> Self {
+        self.client_auth_tls = Some(tls);
+        self.accepts_client_certs = true;
+        self
+    }
+
+    /// The TLS settings a handshake uses.
+    pub(crate) fn handshake_tls(&self) -> &Arc<rustls::ServerConfig> {
+        let ask = self.accepts_client_certs || self.has(Fault::RequestsClientCert);
+        match &self.client_auth_tls {
+            Some(config) if ask => config,
+            _ => &self.tls,
+        }
+    }
+
+    /// The account a verified client certificate names, when this server takes client
+    /// certificates at all: its CN or a dNSName equal to an account's name.
+    pub(crate) fn certificate_user(&self, der: &[u8]) -> Option<String> {
+        if !self.accepts_client_certs {
+            return None;
+        }
+        let names = crate::identity::cert::CertificateNames::from_der(der).ok()?;
+        self.users
+            .iter()
+            .map(|(user, _)| user)
+            .find(|user| {
+                names
+                    .common_names
+                    .iter()
+                    .chain(&names.dns_names)
+                    .any(|n| n == *user)
+            })
+            .cloned()
     }
 
     /// Whether `user` must not authenticate before TLS whatever the profile: one of the
@@ -306,13 +355,16 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut out = Vec::new();
-    session.greeting(&mut out);
     if opts.implicit {
         if opts.has(Fault::GreetingBeforeHandshake) {
+            session.greeting(&mut out);
             conn.write_all(&out).await?;
+            out.clear();
         }
         conn.accept_tls(opts).await?;
+        session.client_user(client_user(conn, opts));
     }
+    session.greeting(&mut out);
     conn.write_all(&out).await?;
     out.clear();
     let mut buf = vec![0; READ_CHUNK];
@@ -340,6 +392,7 @@ where
                 let pending = session.take_buffered();
                 match conn.start_tls(opts, pending, ending, indented).await? {
                     Upgrade::Tls { replay } => {
+                        session.client_user(client_user(conn, opts));
                         session.tls_started(&mut out);
                         session.push(&replay);
                     }
@@ -352,4 +405,13 @@ where
             }
         }
     }
+}
+
+/// The account the client certificate of `conn`'s TLS session names, if any.
+fn client_user<S>(conn: &Conn<S>, opts: &ServerOptions) -> Option<String>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    conn.client_certificate()
+        .and_then(|der| opts.certificate_user(der))
 }

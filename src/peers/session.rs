@@ -47,6 +47,10 @@ pub(crate) trait Session {
     /// TLS ended with the client's close_notify and the session goes on in plaintext
     /// ([`Fault::PlaintextAfterCloseNotify`] only).
     fn tls_dropped(&mut self);
+    /// A handshake completed; `user` is the account a client certificate named (only on a
+    /// server that accepts client certificates). Called before the greeting on an
+    /// implicit-TLS port and before [`Session::tls_started`] after STARTTLS.
+    fn client_user(&mut self, user: Option<String>);
 }
 
 /// The mailbox every user has: one message, with a line that POP3 must byte-stuff.
@@ -311,6 +315,7 @@ mod tests {
                         Step::NeedInput => break,
                         Step::StartTls { .. } => {
                             let _ = session.take_buffered();
+                            session.client_user(Some("alice".to_owned()));
                             session.tls_started(&mut out);
                         }
                         Step::Close => return Ok(()),

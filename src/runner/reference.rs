@@ -3,13 +3,18 @@
 //! `mail.example.test` signed by a CA minted for this run.
 
 use super::RunTarget;
-use crate::certs::{Authority, CertError, LeafSpec};
+use crate::certs::{Authority, CertError, Leaf, LeafSpec};
 use crate::engine::Target;
 use crate::model::{Protocol, Transport};
-use crate::peers::{DEFAULT_TLS_ONLY_USERS, Fault, RunningServer, ServerOptions, spawn_server};
+use crate::peers::{
+    DEFAULT_TLS_ONLY_USERS, DEFAULT_USERS, Fault, RunningServer, ServerOptions, spawn_server,
+};
 use crate::tls::{ClientTls, ClientTrust, TlsError};
-use rustls::pki_types::ServerName;
+use rustls::pki_types::{PrivateKeyDer, ServerName};
+use rustls::server::WebPkiClientVerifier;
+use rustls::{RootCertStore, ServerConfig};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The name the reference servers' certificate is issued for.
@@ -37,16 +42,22 @@ pub struct Reference {
     pub targets: Vec<RunTarget>,
 }
 
-/// (protocol, transport, cleartext-auth allowed) of each instance.
-const INSTANCES: &[(Protocol, Transport, bool)] = &[
-    (Protocol::Imap, Transport::Starttls, false),
-    (Protocol::Imap, Transport::Starttls, true),
-    (Protocol::Imap, Transport::Implicit, false),
-    (Protocol::Pop3, Transport::Starttls, false),
-    (Protocol::Pop3, Transport::Starttls, true),
-    (Protocol::Pop3, Transport::Implicit, false),
-    (Protocol::Acap, Transport::Starttls, false),
-    (Protocol::Acap, Transport::Starttls, true),
+/// (protocol, transport, cleartext-auth allowed, client certificates accepted) of each
+/// instance. Scenarios without a `profile:` run on the first that fits, so the
+/// client-certificate ones come last.
+const INSTANCES: &[(Protocol, Transport, bool, bool)] = &[
+    (Protocol::Imap, Transport::Starttls, false, false),
+    (Protocol::Imap, Transport::Starttls, true, false),
+    (Protocol::Imap, Transport::Implicit, false, false),
+    (Protocol::Pop3, Transport::Starttls, false, false),
+    (Protocol::Pop3, Transport::Starttls, true, false),
+    (Protocol::Pop3, Transport::Implicit, false, false),
+    (Protocol::Acap, Transport::Starttls, false, false),
+    (Protocol::Acap, Transport::Starttls, true, false),
+    (Protocol::Imap, Transport::Starttls, false, true),
+    (Protocol::Imap, Transport::Implicit, false, true),
+    (Protocol::Pop3, Transport::Starttls, false, true),
+    (Protocol::Pop3, Transport::Implicit, false, true),
 ];
 
 /// Starts every instance with `faults` switched on (each instance takes those that
@@ -71,16 +82,26 @@ pub async fn start_with_certificate(
     let ca = Authority::new()?;
     let leaf = ca.issue(certificate)?;
     let server_tls = leaf.server_config()?;
-    let client_tls = ClientTls::new(&ClientTrust::Ca(vec![ca.cert_der().clone()]), false)?;
+    let client_auth_tls = client_auth_config(&ca, &leaf)?;
+    // `[tls client-cert]` presents a certificate for the default user, from the same CA.
+    let user = DEFAULT_USERS.first().map_or("alice", |(u, _)| u);
+    let client_cert = ca.issue_client(user)?;
+    let client_tls = ClientTls::new(&ClientTrust::Ca(vec![ca.cert_der().clone()]), false)?
+        .with_client_certificate(
+            client_cert.chain.clone(),
+            PrivateKeyDer::Pkcs8(client_cert.key.clone_key()),
+        )?;
     let server_name =
         ServerName::try_from(REFERENCE_NAME).map_err(|e| TlsError::Config(e.to_string()))?;
     let mut servers = Vec::new();
     let mut targets = Vec::new();
-    for &(protocol, transport, cleartext) in INSTANCES {
+    for &(protocol, transport, cleartext, client_certs) in INSTANCES {
         let implicit = transport == Transport::Implicit;
         let mut opts = ServerOptions::new(protocol, server_tls.clone())
             .implicit(implicit)
             .cleartext_login(cleartext);
+        opts.client_auth_tls = Some(client_auth_tls.clone());
+        opts.accepts_client_certs = client_certs;
         for &fault in faults {
             if fault.applies_to(protocol, implicit) {
                 opts = opts.with_fault(fault);
@@ -88,10 +109,16 @@ pub async fn start_with_certificate(
         }
         let server = spawn_server(opts).await?;
         let addr = server.addr();
-        let mut profile = BTreeMap::from([(
-            "cleartext-auth".to_owned(),
-            if cleartext { "allowed" } else { "refused" }.to_owned(),
-        )]);
+        let mut profile = BTreeMap::from([
+            (
+                "cleartext-auth".to_owned(),
+                if cleartext { "allowed" } else { "refused" }.to_owned(),
+            ),
+            (
+                "client-cert".to_owned(),
+                if client_certs { "optional" } else { "off" }.to_owned(),
+            ),
+        ]);
         // The per-user policy (RFC 2595 §2.3) shows only where others may log in.
         if let (true, Some(user)) = (cleartext, DEFAULT_TLS_ONLY_USERS.first()) {
             profile.insert("tls-only-user".to_owned(), (*user).to_owned());
@@ -100,10 +127,10 @@ pub async fn start_with_certificate(
             label: format!(
                 "{}://{addr} (reference{})",
                 protocol.url_scheme(transport),
-                if cleartext {
-                    ", cleartext-auth=allowed"
-                } else {
-                    ""
+                match (cleartext, client_certs) {
+                    (true, _) => ", cleartext-auth=allowed",
+                    (_, true) => ", client-cert=optional",
+                    _ => "",
                 }
             ),
             protocol,
@@ -120,4 +147,29 @@ pub async fn start_with_certificate(
         servers.push(server);
     }
     Ok(Reference { servers, targets })
+}
+
+/// The reference certificate with settings that ask for a client certificate (optional)
+/// and verify it against the run's CA: what the `client-cert=optional` instances use.
+fn client_auth_config(ca: &Authority, leaf: &Leaf) -> Result<Arc<ServerConfig>, ReferenceError> {
+    let config_error = |e: &dyn std::fmt::Display| TlsError::Config(e.to_string());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = RootCertStore::empty();
+    roots
+        .add(ca.cert_der().clone())
+        .map_err(|e| config_error(&e))?;
+    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .allow_unauthenticated()
+        .build()
+        .map_err(|e| config_error(&e))?;
+    let config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| config_error(&e))?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(
+            leaf.chain.clone(),
+            PrivateKeyDer::Pkcs8(leaf.key.clone_key()),
+        )
+        .map_err(|e| config_error(&e))?;
+    Ok(Arc::new(config))
 }
