@@ -343,6 +343,8 @@ mod tests {
         let tls = |may_fail, cert: Option<&str>| Directive::Tls {
             may_fail,
             cert: cert.map(str::to_owned),
+            version: None,
+            client_cert: false,
         };
         assert_eq!(directive("[tls]"), Ok(tls(false, None)));
         assert_eq!(directive("[tls may-fail]"), Ok(tls(true, None)));
@@ -368,7 +370,7 @@ mod tests {
             Ok(Directive::Wait(Duration::from_millis(50)))
         );
         assert_eq!(directive("[close-passes]"), Ok(Directive::ClosePasses));
-        assert_eq!(directive("[close-notify]"), Ok(Directive::CloseNotify));
+        assert_eq!(directive("[close-notify]"), Ok(Directive::CloseNotify { keep_open: false }));
         assert_eq!(directive("[close]"), Ok(Directive::Close));
         assert_eq!(directive("[new-connection]"), Ok(Directive::NewConnection));
         let caps = |present, sasl, name: &str| {

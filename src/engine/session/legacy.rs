@@ -148,10 +148,9 @@ impl Session<'_> {
         let deadline = Instant::now() + self.opts.read_timeout;
         let mut got = Vec::new();
         loop {
-            let chunk = match self.conn()?.read_within(STEP).await {
-                Ok(chunk) => chunk,
-                // A reset is a refusal too.
-                Err(_) => return Ok((got, true)),
+            // A reset is a refusal too.
+            let Ok(chunk) = self.conn()?.read_within(STEP).await else {
+                return Ok((got, true));
             };
             got.extend(chunk);
             if self
