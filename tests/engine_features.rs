@@ -467,3 +467,18 @@ fn a_client_certificate_from_the_command_line_is_presented_when_asked() {
     assert_eq!(presented.0, "pass", "{}", presented.1);
     assert_eq!(absent.0, "na", "{}", absent.1);
 }
+
+#[test]
+fn a_forbidden_line_fails_even_where_a_line_is_optional() {
+    let dir = Scratch::new();
+    let text = format!(
+        "{}\nS: * OK {{*}}\nS! {{*}} BAD {{*}}\nC: A1 XYZZY\nS? A1 OK {{*}}\n",
+        header("t.optional", "imap", "server", "starttls")
+    );
+    let (v, m) = verdict(&replay(dir.path(), "optional", &text, &[]));
+    assert_eq!(v, "fail", "{m}");
+    // Without the forbidden line the optional one may simply not match.
+    let allowed = text.replace("S! {*} BAD {*}\n", "");
+    let (v, m) = verdict(&replay(dir.path(), "allowed", &allowed, &[]));
+    assert_eq!(v, "pass", "{m}");
+}

@@ -365,9 +365,23 @@ impl<'a> Session<'a> {
         span: Span,
         expected: &(dyn Fn() -> String + Sync),
     ) -> Result<Received, Stop> {
+        let (line, fresh) = self.read_next(span, expected).await?;
+        if fresh {
+            self.observe(&line, span)?;
+        }
+        Ok(line)
+    }
+
+    /// The next line, read ahead or fresh (`true`: not yet observed), without judging
+    /// it; a close or silence is the Stop the caller may forgive (an optional line).
+    async fn read_next(
+        &mut self,
+        span: Span,
+        expected: &(dyn Fn() -> String + Sync),
+    ) -> Result<(Received, bool), Stop> {
         let peer = self.judged;
         if let Some(line) = self.lookahead.pop_front() {
-            return Ok(line);
+            return Ok((line, false));
         }
         let read = self.conn()?.read_line().await;
         match read {
@@ -383,8 +397,7 @@ impl<'a> Session<'a> {
                     ending,
                     entry,
                 };
-                self.observe(&line, span)?;
-                Ok(line)
+                Ok((line, true))
             }
             Ok(ReadLine::Closed { how, .. }) => Err(self.closed(how, span, expected())),
             Err(NetError::Timeout { waited, partial })
@@ -491,8 +504,14 @@ impl<'a> Session<'a> {
                 let Some((first, rest)) = line.parts.split_first() else {
                     return Ok(());
                 };
-                let got = match self.next_line(first.span, &|| first.to_string()).await {
-                    Ok(got) => got,
+                let got = match self.read_next(first.span, &|| first.to_string()).await {
+                    Ok((got, fresh)) => {
+                        // A forbidden line is a FAIL even where a line is optional.
+                        if fresh {
+                            self.observe(&got, first.span)?;
+                        }
+                        got
+                    }
                     // Nothing more came: an optional line may be absent.
                     Err(Stop::Fail(..)) => return Ok(()),
                     Err(other) => return Err(other),
