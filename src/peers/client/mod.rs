@@ -32,7 +32,8 @@
 //!    `CAPABILITY`; POP3 `CAPA` (an `-ERR` means no STLS). Nothing else the server says
 //!    in cleartext is acted on.
 //! 3. If STARTTLS/STLS is not advertised, or is answered with anything but the OK
-//!    (NO, BAD, `-ERR`, a `+` continuation, another tag), sends LOGOUT/QUIT and stops:
+//!    (NO, BAD, `-ERR`, another status, a `+` continuation; IMAP also `* BYE` or the
+//!    server closing), sends LOGOUT/QUIT and stops:
 //!    [`Refusal::StarttlsNotOffered`] / [`Refusal::StarttlsRefused`]. No credential
 //!    ever travels in cleartext (RFC 8314 §5.2, RFC 2595 §2.3 and §6).
 //! 4. On the OK, starts the handshake at once: octets already read past the OK line are
