@@ -169,6 +169,57 @@ pub(crate) async fn run(
     Ok(ClientRun { label, outcomes })
 }
 
+/// The client half of `mailtls run` without a target: every client-role scenario against
+/// the built-in reference client, IMAP, IMAPS, POP3, POP3S and ACAP side by side, the
+/// client's own timeout at 1 s so that "the client gives up" scenarios end quickly.
+pub(crate) async fn run_reference_suites(
+    scenarios: &[Loaded],
+    judging: &Judging,
+    timeout: Duration,
+    jobs: usize,
+    on_done: &(dyn Fn(&Outcome) + Sync),
+) -> anyhow::Result<Vec<Outcome>> {
+    let name = judging_name(judging);
+    let certs = Arc::new(Minted::new(&name)?);
+    let dir = scratch_dir()?;
+    let ca_file = dir.path.join("ca.pem");
+    std::fs::write(&ca_file, certs.ca.cert_pem())?;
+    let target = |protocol, transport| -> anyhow::Result<ClientTarget> {
+        let command = reference_command(protocol, transport, &[])? + " --timeout 1s";
+        Ok(ClientTarget {
+            protocol,
+            transport,
+            launch: Launch::Exec(command),
+            certs: certs.clone(),
+            ca_file: ca_file.clone(),
+            profile: BTreeMap::from([("client-tls".to_owned(), "starttls-required".to_owned())]),
+            timeout,
+            max_line: 64 * 1024,
+        })
+    };
+    let (imap, imaps, pop3, pop3s, acap) = (
+        target(Protocol::Imap, Transport::Starttls)?,
+        target(Protocol::Imap, Transport::Implicit)?,
+        target(Protocol::Pop3, Transport::Starttls)?,
+        target(Protocol::Pop3, Transport::Implicit)?,
+        target(Protocol::Acap, Transport::Starttls)?,
+    );
+    let run = |target| runner::run_clients(scenarios, target, judging, jobs, on_done);
+    let (a, b, c, d, e) =
+        tokio::join!(run(&imap), run(&imaps), run(&pop3), run(&pop3s), run(&acap));
+    drop(dir);
+    Ok([a, b, c, d, e].into_iter().flatten().collect())
+}
+
+/// The name the client is told to expect, as the run's variables hold it.
+fn judging_name(judging: &Judging) -> String {
+    judging
+        .vars
+        .get("name")
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .unwrap_or_else(|| runner::reference::REFERENCE_NAME.to_owned())
+}
+
 /// The command line that runs the built-in reference client (this executable).
 fn reference_command(
     protocol: Protocol,

@@ -32,7 +32,7 @@ pub(crate) struct Cli {
 
 const AFTER_HELP: &str = "\
 Examples:
-  mailtls run                          # every scenario against the built-in reference servers
+  mailtls run                          # the whole catalogue against the built-in reference server and client
   mailtls run --server imap://mail.example.test --user alice --password-env PW
   mailtls run --server imaps://127.0.0.1:993 --server-name mail.example.test --ca ca.pem
   mailtls run --server pop3://localhost:110 --only 'pop3.server.stls.*' --format junit --out r.xml
@@ -58,7 +58,7 @@ enum Command {
     /// Decode or encode a PLAIN SASL message (RFC 2595 §6, RFC 4616).
     #[command(subcommand)]
     Plain(plain::PlainCommand),
-    /// Run the scenarios against servers (or, with no --server, the built-in reference servers).
+    /// Run the scenarios against a server or a client (or, with neither, the built-in reference peers).
     Run(Box<run::RunArgs>),
     /// Run one scenario file, e.g. the one attached to a bug report.
     Replay(Box<run::ReplayArgs>),

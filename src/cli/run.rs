@@ -8,7 +8,7 @@ use base64::Engine as _;
 use clap::Args;
 use mailtls::engine::outcome::Run;
 use mailtls::engine::{Judging, Target, identity};
-use mailtls::model::{Protocol, Transport};
+use mailtls::model::{Party, Protocol, Transport};
 use mailtls::peers::Fault;
 use mailtls::report::{self, Format, Progress, RenderOptions};
 use mailtls::runner::expect::Expectations;
@@ -29,7 +29,9 @@ use std::time::{Duration, Instant};
 pub(crate) struct TargetArgs {
     /// The server to test: imap://, imaps://, pop3://, pop3s:// or acap://HOST[:PORT]
     /// (repeatable: e.g. the STARTTLS and the implicit-TLS port of one server). Without
-    /// it, mailtls starts its reference servers on 127.0.0.1 and tests those.
+    /// it (and without --client), mailtls runs the whole catalogue against its built-in
+    /// reference peers on 127.0.0.1: the servers, and the client for every client-role
+    /// scenario.
     #[arg(long, value_name = "URL")]
     server: Vec<String>,
     /// The account to log in with, where a scenario logs in.
@@ -263,12 +265,15 @@ fn execute(
                 started.elapsed(),
             ));
         }
+        // No target at all: the whole catalogue, server role and client role, against the
+        // built-in reference peers.
+        let both_roles = target_args.server.is_empty();
         let (targets, label, _servers) = if target_args.server.is_empty() {
             let reference =
                 reference::start(&target_args.reference_fault, target_args.timeout, 64 * 1024)
                     .await?;
             let label = if target_args.reference_fault.is_empty() {
-                "the built-in reference servers".to_owned()
+                "the built-in reference servers and client".to_owned()
             } else {
                 let faults: Vec<&str> =
                     target_args.reference_fault.iter().map(|f| f.id()).collect();
@@ -307,11 +312,34 @@ fn execute(
                 })
             })
             .count();
-        let progress = Progress::new(runnable as u64, Progress::should_show(report_args.quiet));
-        let mut outcomes = runner::run(scenarios, &targets, &judging, jobs, &|o| {
-            progress.inc(&o.id, o.verdict)
-        })
-        .await;
+        let client_scenarios = if both_roles {
+            scenarios
+                .iter()
+                .filter(|l| l.scenario.meta.roles.contains(&Party::Client))
+                .count()
+        } else {
+            0
+        };
+        let progress = Progress::new(
+            (runnable + client_scenarios) as u64,
+            Progress::should_show(report_args.quiet),
+        );
+        let on_done = |o: &mailtls::engine::outcome::Outcome| progress.inc(&o.id, o.verdict);
+        let servers = runner::run(scenarios, &targets, &judging, jobs, &on_done);
+        let mut outcomes = if both_roles {
+            let clients = client::run_reference_suites(
+                scenarios,
+                &judging,
+                target_args.timeout,
+                jobs,
+                &on_done,
+            );
+            let (mut servers, clients) = tokio::join!(servers, clients);
+            servers.extend(clients?);
+            servers
+        } else {
+            servers.await
+        };
         progress.finish();
         if let Some(selection) = identity_checks {
             let keep = |o: &mailtls::engine::outcome::Outcome| selection.includes(&o.id, o.level);
