@@ -183,6 +183,48 @@ fn list_shows_ids_levels_and_clauses() {
     assert!(stdout(&faults).contains("executes-pipelined-after-starttls"));
 }
 
+#[test]
+fn list_says_which_scenarios_are_manual_and_what_to_check() {
+    let out = mailtls(&["list", "--format", "json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let manual: Vec<&serde_json::Value> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| !r["manual"].as_array().unwrap().is_empty())
+        .collect();
+    assert!(!manual.is_empty());
+    let alert = manual
+        .iter()
+        .find(|r| r["id"] == "imap.client.ui.alert-in-plaintext-greeting")
+        .expect("the ALERT-in-greeting case is MANUAL");
+    let look_for = alert["manual"][0].as_str().unwrap().to_owned();
+    let text = stdout(&mailtls(&["list"]));
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("imap.client.ui.alert-in-plaintext-greeting "))
+        .unwrap();
+    assert!(line.ends_with("MANUAL"), "{line}");
+    assert!(
+        text.contains(&format!("check by hand: {look_for}")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("({} MANUAL", manual.len())),
+        "{}",
+        text.lines().last().unwrap_or_default()
+    );
+}
+
+#[test]
+fn every_catalogue_case_is_implemented_or_manual() {
+    let missing = mailtls::coverage::missing_catalogue_ids().unwrap();
+    assert!(
+        missing.is_empty(),
+        "catalogue ids no scenario implements (id: or catalogue:): {missing:?}"
+    );
+}
+
 /// A real `--server` target (a reference server started here, outside mailtls): without
 /// its CA the chain is not trusted and scenarios cannot run (ERROR); `--insecure` runs
 /// them and records the untrusted chain as a FAIL; `--ca` trusts it.

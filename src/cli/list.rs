@@ -36,7 +36,8 @@ pub(crate) struct ListArgs {
 
 const LIST_HELP: &str = "\
 Examples:
-  mailtls list                          # id, level, roles, first clause of every scenario
+  mailtls list                          # id, level, roles, first clause of every scenario;
+                                        # MANUAL ones with what to check by hand
   mailtls list --format json            # the same with title, protocol, transport, CVEs, file
   mailtls list --faults                 # the reference servers' fault switches
   mailtls list --coverage               # sentence -> scenarios matrix, gaps, catalogue coverage
@@ -74,6 +75,8 @@ pub(crate) fn run(args: &ListArgs, out: &mut dyn Write) -> anyhow::Result<Outcom
                 "level": level_label(m.level),
                 "clauses": m.clauses.iter().map(|c| c.reference.clone()).collect::<Vec<_>>(),
                 "cves": m.cves,
+                "catalogue": m.catalogue,
+                "manual": m.manual,
                 "file": l.source.file,
             })
         })
@@ -87,14 +90,27 @@ pub(crate) fn run(args: &ListArgs, out: &mut dyn Write) -> anyhow::Result<Outcom
                 let clause = m.clauses.first().map_or("", |c| c.reference.as_str());
                 writeln!(
                     out,
-                    "{:<60} {:<10} {:<14} {}",
+                    "{:<60} {:<10} {:<14} {}{}",
                     m.id,
                     level_label(m.level),
                     roles.join(","),
-                    clause
+                    clause,
+                    if m.manual.is_empty() { "" } else { "  MANUAL" }
                 )?;
+                // What a person must look at, right under a MANUAL scenario.
+                for look_for in &m.manual {
+                    writeln!(out, "    check by hand: {look_for}")?;
+                }
             }
-            writeln!(out, "{} scenarios", scenarios.len())?;
+            let manual = scenarios
+                .iter()
+                .filter(|l| !l.scenario.meta.manual.is_empty())
+                .count();
+            writeln!(
+                out,
+                "{} scenarios ({manual} MANUAL: the wire is judged, the rest needs a person)",
+                scenarios.len()
+            )?;
         }
     }
     Ok(Outcome::Expected)

@@ -62,7 +62,7 @@ enum Command {
     Run(Box<run::RunArgs>),
     /// Run one scenario file, e.g. the one attached to a bug report.
     Replay(Box<run::ReplayArgs>),
-    /// List the scenarios (id, level, roles, clause) or the reference servers' fault switches.
+    /// List the scenarios (id, level, roles, clause, MANUAL), the fault switches, or the coverage matrix.
     List(list::ListArgs),
     /// Write the test CA and every certificate profile as PEM (for the client under test).
     Certs(certs::CertsArgs),
