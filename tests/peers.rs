@@ -486,6 +486,51 @@ fn has_token(list: &str, token: &str) -> bool {
         .any(|t| t.eq_ignore_ascii_case(token))
 }
 
+/// Whether a capability list ([`capabilities`], or an ACAP greeting) offers EXTERNAL.
+fn offers_external(protocol: Protocol, list: &str) -> bool {
+    match protocol {
+        Protocol::Imap => has_token(list, "AUTH=EXTERNAL"),
+        // `SASL PLAIN EXTERNAL`, `(SASL "PLAIN" "EXTERNAL")`.
+        Protocol::Pop3 | Protocol::Acap => has_token(list, "EXTERNAL"),
+    }
+}
+
+/// The capability list in force: IMAP CAPABILITY, POP3 CAPA, or for ACAP the greeting
+/// the caller read last (`greeting`).
+async fn capabilities_or(client: &mut Client, protocol: Protocol, greeting: &str) -> String {
+    match protocol {
+        Protocol::Acap => greeting.to_owned(),
+        _ => capabilities(client, protocol).await,
+    }
+}
+
+/// The answer to an EXTERNAL with the empty authorization identity (an empty initial
+/// response), per protocol.
+async fn external_answer(client: &mut Client, protocol: Protocol) -> String {
+    match protocol {
+        Protocol::Imap => {
+            client.send("E1 AUTHENTICATE EXTERNAL =\r\n").await;
+            client.until("E1 ").await.pop().unwrap()
+        }
+        Protocol::Pop3 => {
+            client.send("AUTH EXTERNAL =\r\n").await;
+            client.line().await
+        }
+        Protocol::Acap => {
+            client.send("e1 AUTHENTICATE \"EXTERNAL\" \"\"\r\n").await;
+            client.until("e1 ").await.pop().unwrap()
+        }
+    }
+}
+
+fn external_accepted(protocol: Protocol, answer: &str) -> bool {
+    match protocol {
+        Protocol::Imap => answer.starts_with("E1 OK"),
+        Protocol::Pop3 => answer.starts_with("+OK"),
+        Protocol::Acap => answer.starts_with("e1 OK"),
+    }
+}
+
 // ---------------------------------------------------------------------------------
 // Conformant sessions
 // ---------------------------------------------------------------------------------
@@ -769,6 +814,115 @@ async fn external_with_a_client_certificate_inside_tls_only() {
     upgrade(&mut c, Protocol::Imap).await;
     c.send("E3 AUTHENTICATE EXTERNAL =\r\n").await;
     assert!(c.line().await.starts_with("E3 NO [AUTHENTICATIONFAILED]"));
+}
+
+#[tokio::test]
+async fn pop3_external_with_a_client_certificate_inside_tls_only() {
+    let server = serve(with_client_certs(opts(Protocol::Pop3))).await;
+    let (mut c, _) = greeted(&server).await;
+    let caps = capabilities(&mut c, Protocol::Pop3).await;
+    assert!(!offers_external(Protocol::Pop3, &caps), "{caps}");
+    c.send("AUTH EXTERNAL =\r\nAUTH EXTERNAL\r\nSTLS\r\n").await;
+    for _ in 0..2 {
+        assert_eq!(
+            c.line().await,
+            "-ERR [AUTH] EXTERNAL needs TLS and a client certificate",
+            "refused before any continuation"
+        );
+    }
+    assert!(c.line().await.starts_with("+OK"));
+    let (config, record) = with_cert();
+    c.handshake_with(&config).await.unwrap();
+    assert!(record.asked());
+    assert_eq!(
+        capabilities(&mut c, Protocol::Pop3).await,
+        "TOP | UIDL | RESP-CODES | AUTH-RESP-CODE | USER | SASL PLAIN EXTERNAL | IMPLEMENTATION mailtls-reference"
+    );
+    c.send("AUTH\r\n").await;
+    assert_eq!(c.line().await, "+OK SASL mechanisms follow");
+    assert_eq!(c.body(".").await, ["PLAIN", "EXTERNAL", "."]);
+    // The certificate names alice: no other authorization identity, and no login yet.
+    let attacker = encode_initial_response(b"attacker");
+    c.send(format!(
+        "STAT\r\nAUTH EXTERNAL {attacker}\r\nAUTH EXTERNAL\r\n"
+    ))
+    .await;
+    assert!(c.line().await.starts_with("-ERR"), "STAT before the AUTH");
+    assert_eq!(
+        c.line().await,
+        "-ERR [AUTH] The client certificate does not name this account"
+    );
+    assert_eq!(c.line().await, "+ ");
+    c.send(format!("{}\r\nSTAT\r\n", encode_initial_response(b"alice")))
+        .await;
+    assert_eq!(c.line().await, "+OK Logged in");
+    assert!(c.line().await.starts_with("+OK 1 "), "TRANSACTION");
+
+    // Without a certificate the same server offers no EXTERNAL inside TLS.
+    let (mut c, _) = greeted(&server).await;
+    upgrade(&mut c, Protocol::Pop3).await;
+    let caps = capabilities(&mut c, Protocol::Pop3).await;
+    assert!(!offers_external(Protocol::Pop3, &caps), "{caps}");
+    assert_eq!(
+        external_answer(&mut c, Protocol::Pop3).await,
+        "-ERR [AUTH] EXTERNAL needs a client certificate that names an account"
+    );
+
+    // POP3S: the same inside implicit TLS, with an empty initial response.
+    let server = serve(with_client_certs(opts(Protocol::Pop3).implicit(true))).await;
+    let mut c = Client::connect(&server).await;
+    c.handshake_with(&with_cert().0).await.unwrap();
+    assert!(c.line().await.starts_with("+OK"));
+    assert_eq!(
+        external_answer(&mut c, Protocol::Pop3).await,
+        "+OK Logged in"
+    );
+    c.send("STAT\r\n").await;
+    assert!(c.line().await.starts_with("+OK 1 "));
+}
+
+#[tokio::test]
+async fn acap_external_with_a_client_certificate_inside_tls_only() {
+    let server = serve(with_client_certs(opts(Protocol::Acap))).await;
+    let (mut c, greeting) = greeted(&server).await;
+    assert_eq!(
+        greeting,
+        "* ACAP (IMPLEMENTATION \"mailtls reference\") (STARTTLS) (SASL)"
+    );
+    assert_eq!(
+        external_answer(&mut c, Protocol::Acap).await,
+        "e1 NO (ENCRYPT-NEEDED) \"EXTERNAL needs TLS and a client certificate\""
+    );
+    c.send("a1 STARTTLS\r\n").await;
+    assert!(c.line().await.starts_with("a1 OK"));
+    let (config, record) = with_cert();
+    c.handshake_with(&config).await.unwrap();
+    assert!(record.asked());
+    assert_eq!(
+        c.line().await,
+        "* ACAP (IMPLEMENTATION \"mailtls reference\") (SASL \"PLAIN\" \"EXTERNAL\")"
+    );
+    c.send("e2 AUTHENTICATE \"EXTERNAL\" \"attacker\"\r\ne3 AUTHENTICATE \"EXTERNAL\"\r\n")
+        .await;
+    assert_eq!(
+        c.line().await,
+        "e2 NO \"The client certificate does not name this account\""
+    );
+    assert_eq!(c.line().await, "+ \"\"");
+    c.send("\"alice\"\r\ne4 AUTHENTICATE \"EXTERNAL\" \"\"\r\n")
+        .await;
+    assert_eq!(c.line().await, "e3 OK \"Welcome alice\"");
+    assert_eq!(c.line().await, "e4 BAD \"Already authenticated\"");
+
+    // Without a certificate the same server offers no EXTERNAL inside TLS.
+    let (mut c, _) = greeted(&server).await;
+    upgrade(&mut c, Protocol::Acap).await;
+    let greeting = c.line().await;
+    assert!(!offers_external(Protocol::Acap, &greeting), "{greeting}");
+    assert_eq!(
+        external_answer(&mut c, Protocol::Acap).await,
+        "e1 NO \"EXTERNAL needs a client certificate that names an account\""
+    );
 }
 
 #[tokio::test]
@@ -1481,21 +1635,86 @@ async fn observe(fault: Fault, on: bool) -> Symptoms {
             }
         }
         Fault::ExternalInCleartext => {
-            let server = serve(with(opts(Protocol::Imap))).await;
-            let (mut c, _) = greeted(&server).await;
-            let caps = capabilities(&mut c, Protocol::Imap).await;
-            symptom(
-                &mut s,
-                format!("AUTH=EXTERNAL before TLS: {caps}"),
-                has_token(&caps, "AUTH=EXTERNAL"),
-            );
-            c.send("E1 AUTHENTICATE EXTERNAL =\r\n").await;
-            let answer = c.line().await;
-            symptom(
-                &mut s,
-                format!("EXTERNAL before TLS: {answer}"),
-                answer.starts_with("E1 OK"),
-            );
+            for p in Protocol::ALL {
+                let server = serve(with(opts(p))).await;
+                let (mut c, greeting) = greeted(&server).await;
+                let caps = capabilities_or(&mut c, p, &greeting).await;
+                symptom(
+                    &mut s,
+                    format!("{p}: EXTERNAL offered before TLS: {caps}"),
+                    offers_external(p, &caps),
+                );
+                let answer = external_answer(&mut c, p).await;
+                symptom(
+                    &mut s,
+                    format!("{p}: EXTERNAL accepted before TLS: {answer}"),
+                    external_accepted(p, &answer),
+                );
+            }
+        }
+        Fault::ExternalWithoutCertificate => {
+            for (p, implicit) in [
+                (Protocol::Imap, false),
+                (Protocol::Pop3, false),
+                (Protocol::Pop3, true),
+                (Protocol::Acap, false),
+            ] {
+                let server = serve(with(opts(p).implicit(implicit))).await;
+                // Inside TLS, presenting no certificate.
+                let (mut c, greeting) = if implicit {
+                    let mut c = Client::implicit(&server).await;
+                    let greeting = c.line().await;
+                    (c, greeting)
+                } else {
+                    let (mut c, _) = greeted(&server).await;
+                    upgrade(&mut c, p).await;
+                    let greeting = if p == Protocol::Acap {
+                        c.line().await
+                    } else {
+                        String::new()
+                    };
+                    (c, greeting)
+                };
+                let caps = capabilities_or(&mut c, p, &greeting).await;
+                symptom(
+                    &mut s,
+                    format!(
+                        "{p} implicit={implicit}: EXTERNAL offered without a certificate: {caps}"
+                    ),
+                    offers_external(p, &caps),
+                );
+                let answer = external_answer(&mut c, p).await;
+                symptom(
+                    &mut s,
+                    format!(
+                        "{p} implicit={implicit}: EXTERNAL accepted without a certificate: {answer}"
+                    ),
+                    external_accepted(p, &answer),
+                );
+            }
+        }
+        Fault::AuthOkStaysAuthorization => {
+            for implicit in [false, true] {
+                let server = serve(with(opts(Protocol::Pop3).implicit(implicit))).await;
+                let mut c = if implicit {
+                    let mut c = Client::implicit(&server).await;
+                    c.line().await;
+                    c
+                } else {
+                    let (mut c, _) = greeted(&server).await;
+                    upgrade(&mut c, Protocol::Pop3).await;
+                    c
+                };
+                let answer = authenticate_answer(&mut c, Protocol::Pop3, b"\0alice\0s3cret").await;
+                assert_eq!(answer, "+OK Logged in");
+                c.send("STAT\r\n").await;
+                let stat = c.line().await;
+                symptom(
+                    &mut s,
+                    format!("implicit={implicit}: STAT after the AUTH +OK: {stat}"),
+                    !stat.starts_with("+OK"),
+                );
+            }
         }
         Fault::AuthenticatedByClientCert => {
             for (p, implicit) in [(Protocol::Pop3, true), (Protocol::Imap, false)] {
@@ -1675,6 +1894,8 @@ fault_tests! {
     fault_requests_client_cert: RequestsClientCert,
     fault_external_in_cleartext: ExternalInCleartext,
     fault_authenticated_by_client_cert: AuthenticatedByClientCert,
+    fault_external_without_certificate: ExternalWithoutCertificate,
+    fault_auth_ok_stays_authorization: AuthOkStaysAuthorization,
 }
 
 #[test]

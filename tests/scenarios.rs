@@ -142,7 +142,7 @@ const CATCHES: &[(&str, &[&str])] = &[
     ),
     (
         "imap.server.external.after-tls-only",
-        &["external-in-cleartext"],
+        &["external-in-cleartext", "external-without-certificate"],
     ),
     (
         "imap.server.external.with-client-cert",
@@ -217,7 +217,10 @@ const CATCHES: &[(&str, &[&str])] = &[
         "pop3.server.sasl-plain.refused-cleartext",
         &["plain-in-cleartext"],
     ),
-    ("pop3.server.sasl-plain.after-tls", &["stale-capabilities"]),
+    (
+        "pop3.server.sasl-plain.after-tls",
+        &["stale-capabilities", "auth-ok-stays-authorization"],
+    ),
     (
         "pop3.server.sasl-plain.grammar-255",
         &["short-plain-field-limit"],
@@ -254,6 +257,20 @@ const CATCHES: &[(&str, &[&str])] = &[
     (
         "pop3.server.stls.stays-authorization-with-client-cert",
         &["authenticated-by-client-cert", "authenticated-by-tls"],
+    ),
+    (
+        "pop3.server.external.with-client-cert",
+        &[
+            "stale-capabilities",
+            "authenticated-by-client-cert",
+            "authenticated-by-tls",
+            "external-in-cleartext",
+            "auth-ok-stays-authorization",
+        ],
+    ),
+    (
+        "pop3.server.external.after-tls-only",
+        &["external-in-cleartext", "external-without-certificate"],
     ),
     // IMAPS (implicit TLS, port 993)
     (
@@ -327,6 +344,22 @@ const CATCHES: &[(&str, &[&str])] = &[
         "pop3s.server.authorization-state-with-client-cert",
         &["authenticated-by-client-cert", "authenticated-by-tls"],
     ),
+    (
+        "pop3s.server.transaction-after-auth",
+        &["auth-ok-stays-authorization", "authenticated-by-tls"],
+    ),
+    (
+        "pop3s.server.external.with-client-cert",
+        &[
+            "authenticated-by-client-cert",
+            "authenticated-by-tls",
+            "auth-ok-stays-authorization",
+        ],
+    ),
+    (
+        "pop3s.server.external.requires-client-cert",
+        &["external-without-certificate"],
+    ),
     // ACAP over STARTTLS
     (
         "acap.server.starttls.capability-advertised",
@@ -377,6 +410,19 @@ const CATCHES: &[(&str, &[&str])] = &[
     (
         "acap.server.tls.no-certificate-request",
         &["requests-client-cert"],
+    ),
+    (
+        "acap.server.external.with-client-cert",
+        &[
+            "stale-capabilities",
+            "authenticated-by-client-cert",
+            "authenticated-by-tls",
+            "external-in-cleartext",
+        ],
+    ),
+    (
+        "acap.server.external.after-tls-only",
+        &["external-in-cleartext", "external-without-certificate"],
     ),
 ];
 

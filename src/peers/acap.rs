@@ -1,9 +1,15 @@
 //! The reference ACAP server session (RFC 2244 subset, RFC 2595 §5 STARTTLS and §6
 //! PLAIN), sans-IO.
 //!
-//! Commands: NOOP, STARTTLS, `AUTHENTICATE "PLAIN"` (initial response as a quoted string
-//! or literal, or after a `+ ""` challenge; `"*"` cancels), LOGOUT. Anything else is
-//! answered BAD. Commands are parsed with [`crate::proto::acap::CommandReader`].
+//! Commands: NOOP, STARTTLS, `AUTHENTICATE "PLAIN"` and `AUTHENTICATE "EXTERNAL"`
+//! (initial response as a quoted string or literal, or after a `+ ""` challenge; `"*"`
+//! cancels), LOGOUT. Anything else is answered BAD. Commands are parsed with
+//! [`crate::proto::acap::CommandReader`].
+//!
+//! EXTERNAL (RFC 2595 §5.1: "MAY be used to authenticate once TLS client credentials are
+//! successfully exchanged") is offered only inside TLS with a verified client certificate
+//! that names an account, and logs in as that account (an authorization identity, if
+//! given, must be it).
 //!
 //! After the STARTTLS handshake the server re-issues its greeting, the capabilities
 //! recomputed (no STARTTLS, `(SASL "PLAIN")`), as RFC 2595 §5.1 requires:
@@ -33,6 +39,10 @@ pub(crate) struct AcapSession<'a> {
     upgraded: bool,
     /// The tag of an AUTHENTICATE waiting for the client's continuation.
     sasl: Option<String>,
+    /// The waiting AUTHENTICATE is EXTERNAL (else PLAIN).
+    sasl_external: bool,
+    /// The account a client certificate named in this TLS session.
+    cert_user: Option<String>,
     /// Stream offset up to which a synchronising literal was already invited.
     invited: Option<usize>,
 }
@@ -52,6 +62,8 @@ impl<'a> AcapSession<'a> {
             tls: opts.implicit,
             upgraded: false,
             sasl: None,
+            sasl_external: false,
+            cert_user: None,
             invited: None,
         };
         if opts.implicit && opts.has(Fault::AuthenticatedByTls) {
@@ -66,6 +78,16 @@ impl<'a> AcapSession<'a> {
 
     fn plain_offered(&self, tls: bool) -> bool {
         tls || self.opts.cleartext_login || self.opts.has(Fault::PlainInCleartext)
+    }
+
+    /// Whether EXTERNAL is offered with TLS active (`tls`) or not: inside TLS when a
+    /// client certificate named an account.
+    fn external_offered(&self, tls: bool) -> bool {
+        if tls {
+            self.cert_user.is_some() || self.opts.has(Fault::ExternalWithoutCertificate)
+        } else {
+            self.opts.has(Fault::ExternalInCleartext)
+        }
     }
 
     /// The greeting line, computed for the current state.
@@ -85,11 +107,14 @@ impl<'a> AcapSession<'a> {
         if starttls && !authenticated {
             line.push_str(" (STARTTLS)");
         }
+        line.push_str(" (SASL");
         if self.plain_offered(tls) {
-            line.push_str(" (SASL \"PLAIN\")");
-        } else {
-            line.push_str(" (SASL)");
+            line.push_str(" \"PLAIN\"");
         }
+        if self.external_offered(tls) {
+            line.push_str(" \"EXTERNAL\"");
+        }
+        line.push(')');
         line
     }
 
@@ -149,6 +174,8 @@ impl<'a> AcapSession<'a> {
     ) {
         if self.user.is_some() {
             put(out, &format!("{tag} BAD \"Already authenticated\""));
+        } else if mechanism.as_bytes().eq_ignore_ascii_case(b"EXTERNAL") {
+            self.authenticate_external(tag, initial, out);
         } else if !mechanism.as_bytes().eq_ignore_ascii_case(b"PLAIN") {
             put(out, &format!("{tag} NO \"Unsupported SASL mechanism\""));
         } else if !self.plain_offered(self.tls) {
@@ -163,6 +190,57 @@ impl<'a> AcapSession<'a> {
         } else {
             put(out, "+ \"\"");
             self.sasl = Some(tag);
+        }
+    }
+
+    /// `AUTHENTICATE "EXTERNAL"`: refused at once where it is not offered (before TLS, or
+    /// without a client certificate naming an account).
+    fn authenticate_external(
+        &mut self,
+        tag: String,
+        initial: Option<&AcapString>,
+        out: &mut Vec<u8>,
+    ) {
+        if !self.external_offered(self.tls) {
+            let why = if self.tls {
+                "NO \"EXTERNAL needs a client certificate that names an account\""
+            } else {
+                "NO (ENCRYPT-NEEDED) \"EXTERNAL needs TLS and a client certificate\""
+            };
+            put(out, &format!("{tag} {why}"));
+        } else if let Some(initial) = initial {
+            self.finish_external(&tag, initial.as_bytes(), out);
+        } else {
+            put(out, "+ \"\"");
+            self.sasl = Some(tag);
+            self.sasl_external = true;
+        }
+    }
+
+    /// SASL EXTERNAL (RFC 4422 App. A): the account the client certificate names, if
+    /// `authzid` is empty or that account. A faulty server without a certificate takes
+    /// the account named (or the first one).
+    fn finish_external(&mut self, tag: &str, authzid: &[u8], out: &mut Vec<u8>) {
+        let named = |u: &String| authzid.is_empty() || authzid == u.as_bytes();
+        let user = match &self.cert_user {
+            Some(user) => Some(user.clone()).filter(named),
+            None => self
+                .opts
+                .users
+                .iter()
+                .map(|(u, _)| u)
+                .find(|u| named(u))
+                .cloned(),
+        };
+        match user {
+            Some(user) => {
+                put(out, &format!("{tag} OK \"Welcome {user}\""));
+                self.user = Some(user);
+            }
+            None => put(
+                out,
+                &format!("{tag} NO \"The client certificate does not name this account\""),
+            ),
         }
     }
 
@@ -196,7 +274,11 @@ impl<'a> AcapSession<'a> {
                 Step::NeedInput
             }
             Ok(Some(answer)) if answer.as_bytes() != b"*" => {
-                self.finish_plain(tag, answer.as_bytes(), out);
+                if self.sasl_external {
+                    self.finish_external(tag, answer.as_bytes(), out);
+                } else {
+                    self.finish_plain(tag, answer.as_bytes(), out);
+                }
                 Step::Continue
             }
             Err(Error::Frame(_)) => line_too_long(out),
@@ -233,7 +315,11 @@ impl Session for AcapSession<'_> {
 
     fn step(&mut self, out: &mut Vec<u8>) -> Step {
         if let Some(tag) = self.sasl.take() {
-            return self.sasl_answer(&tag, out);
+            let step = self.sasl_answer(&tag, out);
+            if self.sasl.is_none() {
+                self.sasl_external = false;
+            }
+            return step;
         }
         let hint = leading_tag(self.reader.buffered(), |t| Tag::new(t).is_ok());
         match self.reader.next_command() {
@@ -280,12 +366,14 @@ impl Session for AcapSession<'_> {
 
     fn tls_dropped(&mut self) {
         self.tls = false;
+        self.cert_user = None;
     }
 
     fn client_user(&mut self, user: Option<String>) {
         if user.is_some() && self.opts.has(Fault::AuthenticatedByClientCert) {
-            self.user = user;
+            self.user.clone_from(&user);
         }
+        self.cert_user = user;
     }
 }
 

@@ -106,13 +106,21 @@ pub enum Fault {
     /// The server asks for a client certificate in every handshake, though it is not
     /// configured to take one for authentication.
     RequestsClientCert,
-    /// IMAP advertises and accepts AUTHENTICATE EXTERNAL before TLS, trusting the
-    /// authorization identity the client names (no certificate can have been checked).
+    /// EXTERNAL is advertised and accepted before TLS (IMAP AUTHENTICATE, POP3 AUTH,
+    /// ACAP AUTHENTICATE), trusting the authorization identity the client names (no
+    /// certificate can have been checked).
     ExternalInCleartext,
     /// A client certificate that names an account logs the session in by itself: the
     /// TLS handshake authenticates (POP3 TRANSACTION, IMAP and ACAP authenticated), where
     /// only EXTERNAL, or an IMAPS PREAUTH greeting, may use it.
     AuthenticatedByClientCert,
+    /// Inside TLS, EXTERNAL is advertised and accepted without a client certificate,
+    /// trusting the authorization identity the client names (or taking the first
+    /// account for an empty one).
+    ExternalWithoutCertificate,
+    /// POP3 answers +OK to a successful AUTH but stays in the AUTHORIZATION state: STAT
+    /// and the other TRANSACTION commands are still refused.
+    AuthOkStaysAuthorization,
 }
 
 /// Where a fault can change anything.
@@ -144,7 +152,7 @@ struct Row {
 
 impl Fault {
     /// Every fault, in a fixed order.
-    pub const ALL: [Self; 35] = [
+    pub const ALL: [Self; 37] = [
         Self::ExecutesPipelinedAfterStarttls,
         Self::NoLogindisabled,
         Self::LoginDespiteLogindisabled,
@@ -180,6 +188,8 @@ impl Fault {
         Self::RequestsClientCert,
         Self::ExternalInCleartext,
         Self::AuthenticatedByClientCert,
+        Self::ExternalWithoutCertificate,
+        Self::AuthOkStaysAuthorization,
     ];
 
     fn row(self) -> Row {
@@ -507,9 +517,9 @@ impl Fault {
             ),
             Self::ExternalInCleartext => row(
                 "external-in-cleartext",
-                "IMAP advertises and accepts AUTHENTICATE EXTERNAL before TLS, trusting the authorization identity",
+                "EXTERNAL is advertised and accepted before TLS, trusting the authorization identity the client names",
                 &["imap.server.external.after-tls-only"],
-                IMAP,
+                ALL_PROTOCOLS,
                 Reach::Starttls,
             ),
             Self::AuthenticatedByClientCert => row(
@@ -521,6 +531,24 @@ impl Fault {
                     "pop3.server.stls.stays-authorization-after-tls",
                 ],
                 ALL_PROTOCOLS,
+                Reach::Both,
+            ),
+            Self::ExternalWithoutCertificate => row(
+                "external-without-certificate",
+                "inside TLS, EXTERNAL is advertised and accepted without a client certificate, trusting the authorization identity the client names",
+                &["imap.server.external.after-tls-only"],
+                ALL_PROTOCOLS,
+                Reach::Both,
+            ),
+            Self::AuthOkStaysAuthorization => row(
+                "auth-ok-stays-authorization",
+                "POP3 answers +OK to a successful AUTH but stays in AUTHORIZATION (STAT refused)",
+                // The catalogue has no case for it: the scenarios written for it.
+                &[
+                    "pop3s.server.transaction-after-auth",
+                    "pop3.server.sasl-plain.after-tls",
+                ],
+                POP3,
                 Reach::Both,
             ),
         }
@@ -536,7 +564,8 @@ impl Fault {
         self.row().description
     }
 
-    /// The catalogue scenarios (ids of §4.1–4.4) this fault is meant to make FAIL.
+    /// The catalogue scenarios (ids of §4.1–4.4) this fault is meant to make FAIL; for a
+    /// defect the catalogue has no case for, the scenarios written for it.
     pub fn catalogue_ids(self) -> &'static [&'static str] {
         self.row().catalogue
     }

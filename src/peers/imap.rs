@@ -116,7 +116,7 @@ impl<'a> ImapSession<'a> {
             && !self.opts.has(Fault::NoLogindisabled);
         let external = !authenticated
             && if tls {
-                self.cert_user.is_some()
+                self.cert_user.is_some() || self.opts.has(Fault::ExternalWithoutCertificate)
             } else {
                 self.opts.has(Fault::ExternalInCleartext)
             };
@@ -293,19 +293,25 @@ impl<'a> ImapSession<'a> {
     /// SASL EXTERNAL (RFC 4422 App. A): inside TLS, the account the client certificate
     /// names, if `authzid` is empty or that account.
     fn external(&mut self, tag: &str, authzid: &[u8], out: &mut Vec<u8>) {
-        let user = if !self.tls && self.opts.has(Fault::ExternalInCleartext) {
-            // Trusts whatever identity the client claims.
-            let claimed = String::from_utf8_lossy(authzid).into_owned();
+        // What a faulty server does: trusts whatever identity the client claims.
+        let claimed = || {
             self.opts
                 .users
                 .iter()
                 .map(|(u, _)| u)
-                .find(|u| authzid.is_empty() || **u == claimed)
+                .find(|u| authzid.is_empty() || authzid == u.as_bytes())
                 .cloned()
+        };
+        let user = if !self.tls && self.opts.has(Fault::ExternalInCleartext) {
+            claimed()
         } else if self.tls {
-            self.cert_user
-                .clone()
-                .filter(|u| authzid.is_empty() || authzid == u.as_bytes())
+            match &self.cert_user {
+                Some(user) => {
+                    Some(user.clone()).filter(|u| authzid.is_empty() || authzid == u.as_bytes())
+                }
+                None if self.opts.has(Fault::ExternalWithoutCertificate) => claimed(),
+                None => None,
+            }
         } else {
             None
         };

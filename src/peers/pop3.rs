@@ -1,11 +1,17 @@
 //! The reference POP3 server session (RFC 1939, RFC 2449 CAPA, RFC 5034 AUTH, RFC 2595
 //! §4 STLS), sans-IO.
 //!
-//! Commands: CAPA, STLS, USER/PASS, AUTH PLAIN (with an initial response or after a `+`
-//! continuation, `*` to cancel; bare AUTH lists the mechanisms), STAT, LIST, UIDL, RETR,
+//! Commands: CAPA, STLS, USER/PASS, AUTH PLAIN and AUTH EXTERNAL (with an initial
+//! response or after a `+` continuation, `*` to cancel; bare AUTH lists the mechanisms),
+//! STAT, LIST, UIDL, RETR,
 //! TOP, DELE, RSET, NOOP, QUIT, over one message ([`MESSAGE`]). Commands
 //! are parsed with [`crate::proto::pop3::CommandReader`]; multi-line answers are
 //! byte-stuffed by [`crate::proto::pop3::MultiLine`].
+//!
+//! EXTERNAL (RFC 2595 §4: "MAY be used to authenticate once TLS client credentials are
+//! successfully exchanged") is offered only inside TLS with a verified client certificate
+//! that names an account, and logs in as that account (an authorization identity, if
+//! given, must be it).
 
 use super::fault::Fault;
 use super::server::ServerOptions;
@@ -34,8 +40,12 @@ pub(crate) struct Pop3Session<'a> {
     upgraded: bool,
     /// The name given by USER, waiting for PASS.
     pending_user: Option<Vec<u8>>,
-    /// An AUTH PLAIN is waiting for the client's response line.
+    /// An AUTH is waiting for the client's response line.
     sasl: bool,
+    /// The waiting AUTH is EXTERNAL (else PLAIN).
+    sasl_external: bool,
+    /// The account a client certificate named in this TLS session.
+    cert_user: Option<String>,
     /// DELE 1 was given (RSET undoes it; nothing is really deleted).
     deleted: bool,
 }
@@ -66,6 +76,8 @@ impl<'a> Pop3Session<'a> {
             upgraded: false,
             pending_user: None,
             sasl: false,
+            sasl_external: false,
+            cert_user: None,
             deleted: false,
         };
         if opts.implicit && opts.has(Fault::AuthenticatedByTls) {
@@ -88,22 +100,47 @@ impl<'a> Pop3Session<'a> {
         tls || self.opts.cleartext_login || self.opts.has(Fault::PlainInCleartext)
     }
 
+    /// Whether EXTERNAL is offered with TLS active (`tls`) or not: inside TLS when a
+    /// client certificate named an account.
+    fn external_offered(&self, tls: bool) -> bool {
+        if tls {
+            self.cert_user.is_some() || self.opts.has(Fault::ExternalWithoutCertificate)
+        } else {
+            self.opts.has(Fault::ExternalInCleartext)
+        }
+    }
+
+    /// The SASL mechanisms offered, for CAPA and bare AUTH.
+    fn mechanisms(&self, tls: bool) -> Vec<&'static str> {
+        let mut mechanisms = Vec::new();
+        if self.plain_offered(tls) {
+            mechanisms.push("PLAIN");
+        }
+        if self.external_offered(tls) {
+            mechanisms.push("EXTERNAL");
+        }
+        mechanisms
+    }
+
     /// The CAPA list. STLS only in AUTHORIZATION without TLS ("present and permitted in
     /// the current state", RFC 2595 §4); USER and SASL PLAIN only when they would be
     /// accepted.
-    fn capabilities(&self) -> Vec<&'static str> {
+    fn capabilities(&self) -> Vec<String> {
         let stale = self.upgraded && self.opts.has(Fault::StaleCapabilities);
         let (tls, transaction) = if stale {
             (false, false)
         } else {
             (self.tls, self.state == State::Transaction)
         };
-        let mut caps = vec!["TOP", "UIDL", "RESP-CODES", "AUTH-RESP-CODE"];
+        let mut caps: Vec<String> = ["TOP", "UIDL", "RESP-CODES", "AUTH-RESP-CODE"]
+            .map(str::to_owned)
+            .into();
         if tls || self.opts.cleartext_login {
-            caps.push("USER");
+            caps.push("USER".to_owned());
         }
-        if self.plain_offered(tls) {
-            caps.push("SASL PLAIN");
+        let mechanisms = self.mechanisms(tls);
+        if !mechanisms.is_empty() {
+            caps.push(format!("SASL {}", mechanisms.join(" ")));
         }
         let stls = if tls {
             self.opts.has(Fault::StarttlsAdvertisedAfterTls)
@@ -111,9 +148,9 @@ impl<'a> Pop3Session<'a> {
             !self.opts.has(Fault::StarttlsNotAdvertised)
         };
         if stls && !transaction {
-            caps.push("STLS");
+            caps.push("STLS".to_owned());
         }
-        caps.push("IMPLEMENTATION mailtls-reference");
+        caps.push("IMPLEMENTATION mailtls-reference".to_owned());
         caps
     }
 
@@ -269,8 +306,11 @@ impl<'a> Pop3Session<'a> {
         match mechanism {
             _ if self.state == State::Transaction => put(out, "-ERR Already authenticated"),
             None => {
-                let mechanisms = plain.then_some("PLAIN");
+                let mechanisms = self.mechanisms(self.tls);
                 multi_line(out, "+OK SASL mechanisms follow", mechanisms);
+            }
+            Some(m) if m.eq_ignore_ascii_case("EXTERNAL") => {
+                return self.auth_external(initial, out);
             }
             Some(m) if !m.eq_ignore_ascii_case("PLAIN") => {
                 put(out, "-ERR Unsupported SASL mechanism");
@@ -295,15 +335,63 @@ impl<'a> Pop3Session<'a> {
         Step::Continue
     }
 
+    /// `AUTH EXTERNAL`: refused at once where it is not offered (before TLS, or without
+    /// a client certificate naming an account), so the client sends nothing more.
+    fn auth_external(&mut self, initial: Option<&str>, out: &mut Vec<u8>) -> Step {
+        if !self.external_offered(self.tls) {
+            let why = if self.tls {
+                "-ERR [AUTH] EXTERNAL needs a client certificate that names an account"
+            } else {
+                "-ERR [AUTH] EXTERNAL needs TLS and a client certificate"
+            };
+            put(out, why);
+            return Step::Continue;
+        }
+        match initial.map(|i| wire::decode_initial_response(i.as_bytes())) {
+            Some(Ok(authzid)) => self.finish_external(&authzid, out),
+            Some(Err(_)) => put(out, "-ERR Invalid base64 initial response"),
+            None => {
+                put(out, "+ ");
+                self.sasl = true;
+                self.sasl_external = true;
+            }
+        }
+        Step::Continue
+    }
+
+    /// SASL EXTERNAL (RFC 4422 App. A): the account the client certificate names, if
+    /// `authzid` is empty or that account. A faulty server without a certificate takes
+    /// the account named (or the first one).
+    fn finish_external(&mut self, authzid: &[u8], out: &mut Vec<u8>) {
+        let named = |u: &String| authzid.is_empty() || authzid == u.as_bytes();
+        let user = match &self.cert_user {
+            Some(user) => Some(user).filter(|u| named(u)),
+            None => self.opts.users.iter().map(|(u, _)| u).find(|u| named(u)),
+        };
+        match user {
+            Some(_) => self.logged_in(out),
+            None => put(
+                out,
+                "-ERR [AUTH] The client certificate does not name this account",
+            ),
+        }
+    }
+
+    /// The +OK of a successful AUTH: TRANSACTION from here (draft-melnikov-pop3-over-tls
+    /// §2.1, RFC 1939 §4).
+    fn logged_in(&mut self, out: &mut Vec<u8>) {
+        if !self.opts.has(Fault::AuthOkStaysAuthorization) {
+            self.state = State::Transaction;
+        }
+        put(out, "+OK Logged in");
+    }
+
     fn finish_plain(&mut self, message: &[u8], out: &mut Vec<u8>) -> Step {
         match check_plain(self.opts, message) {
             PlainOutcome::Success(user) if !self.tls && self.opts.tls_only(user.as_bytes()) => {
                 put(out, TLS_ONLY);
             }
-            PlainOutcome::Success(_) => {
-                self.state = State::Transaction;
-                put(out, "+OK Logged in");
-            }
+            PlainOutcome::Success(_) => self.logged_in(out),
             PlainOutcome::BadCredentials => put(out, "-ERR [AUTH] Invalid credentials"),
             PlainOutcome::Malformed => put(out, "-ERR [AUTH] Malformed PLAIN message"),
             PlainOutcome::TooLong => {
@@ -323,6 +411,10 @@ impl<'a> Pop3Session<'a> {
             Ok(Some(line)) => match wire::decode_client_response(&line.content) {
                 Ok(ClientResponse::Cancel) => {
                     put(out, "-ERR AUTH cancelled");
+                    Step::Continue
+                }
+                Ok(ClientResponse::Data(authzid)) if self.sasl_external => {
+                    self.finish_external(&authzid, out);
                     Step::Continue
                 }
                 Ok(ClientResponse::Data(message)) => self.finish_plain(&message, out),
@@ -352,7 +444,11 @@ impl Session for Pop3Session<'_> {
 
     fn step(&mut self, out: &mut Vec<u8>) -> Step {
         if std::mem::take(&mut self.sasl) {
-            return self.sasl_line(out);
+            let step = self.sasl_line(out);
+            if !self.sasl {
+                self.sasl_external = false;
+            }
+            return step;
         }
         match self.reader.next_command() {
             Ok(Some(command)) => self.execute(command, out),
@@ -392,6 +488,7 @@ impl Session for Pop3Session<'_> {
 
     fn tls_dropped(&mut self) {
         self.tls = false;
+        self.cert_user = None;
     }
 
     fn client_user(&mut self, user: Option<String>) {
@@ -399,6 +496,7 @@ impl Session for Pop3Session<'_> {
         if user.is_some() && self.opts.has(Fault::AuthenticatedByClientCert) {
             self.state = State::Transaction;
         }
+        self.cert_user = user;
     }
 }
 

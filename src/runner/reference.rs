@@ -58,6 +58,7 @@ const INSTANCES: &[(Protocol, Transport, bool, bool)] = &[
     (Protocol::Imap, Transport::Implicit, false, true),
     (Protocol::Pop3, Transport::Starttls, false, true),
     (Protocol::Pop3, Transport::Implicit, false, true),
+    (Protocol::Acap, Transport::Starttls, false, true),
 ];
 
 /// Starts every instance with `faults` switched on (each instance takes those that
