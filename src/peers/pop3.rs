@@ -3,10 +3,9 @@
 //!
 //! Commands: CAPA, STLS, USER/PASS, AUTH PLAIN and AUTH EXTERNAL (with an initial
 //! response or after a `+` continuation, `*` to cancel; bare AUTH lists the mechanisms),
-//! STAT, LIST, UIDL, RETR,
-//! TOP, DELE, RSET, NOOP, QUIT, over one message ([`MESSAGE`]). Commands
-//! are parsed with [`crate::proto::pop3::CommandReader`]; multi-line answers are
-//! byte-stuffed by [`crate::proto::pop3::MultiLine`].
+//! STAT, LIST, UIDL, RETR, TOP, DELE, RSET, NOOP, QUIT, over one message ([`MESSAGE`]).
+//! Commands are parsed with [`crate::proto::pop3::CommandReader`]; multi-line answers
+//! are byte-stuffed by [`crate::proto::pop3::MultiLine`].
 //!
 //! EXTERNAL (RFC 2595 §4: "MAY be used to authenticate once TLS client credentials are
 //! successfully exchanged") is offered only inside TLS with a verified client certificate
@@ -123,8 +122,8 @@ impl<'a> Pop3Session<'a> {
     }
 
     /// The CAPA list. STLS only in AUTHORIZATION without TLS ("present and permitted in
-    /// the current state", RFC 2595 §4); USER and SASL PLAIN only when they would be
-    /// accepted.
+    /// the current state", RFC 2595 §4); USER and each SASL mechanism only when it
+    /// would be accepted.
     fn capabilities(&self) -> Vec<String> {
         let stale = self.upgraded && self.opts.has(Fault::StaleCapabilities);
         let (tls, transaction) = if stale {
