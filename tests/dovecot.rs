@@ -405,6 +405,20 @@ fn run(target: &str) {
         .join(format!("dovecot-{target}.toml"));
     let known = Expectations::load(&expect).unwrap_or_else(|e| panic!("{e}"));
     let (code, report) = mailtls_run(dovecot, &url, &expect);
+    let transport = match target {
+        "imaps" | "pop3s" => "implicit TLS",
+        _ => "STARTTLS",
+    };
+    crate::support::save_conformance(
+        &format!("dovecot_{target}"),
+        &format!(
+            "Dovecot {}",
+            dovecot.version.split_whitespace().next().unwrap_or("?")
+        ),
+        "server",
+        &format!("{} {transport}", target.trim_end_matches('s')),
+        &report,
+    );
 
     if std::env::var_os(TOML_VAR).is_some() {
         // Straight to stderr, past the harness's capture.

@@ -181,6 +181,14 @@ fn list_shows_ids_levels_and_clauses() {
     assert_eq!(row["clauses"][0], "RFC 2595 §3.2");
     let faults = mailtls(&["list", "--faults"]);
     assert!(stdout(&faults).contains("executes-pipelined-after-starttls"));
+    let client_faults = mailtls(&["list", "--client-faults", "--format", "json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&client_faults.stdout).unwrap();
+    assert!(
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == "login-despite-logindisabled")
+    );
 }
 
 #[test]

@@ -7,7 +7,7 @@ use clap::Args;
 use mailtls::coverage::{self, Matrix, ScenarioView};
 use mailtls::engine::outcome::level_label;
 use mailtls::model::{Party, Transport};
-use mailtls::peers::Fault;
+use mailtls::peers::{ClientFault, Fault};
 use mailtls::runner::load;
 use std::io::Write;
 use std::path::PathBuf;
@@ -17,8 +17,12 @@ use std::path::PathBuf;
 #[command(after_help = LIST_HELP)]
 pub(crate) struct ListArgs {
     /// List the fault switches of the reference servers instead (--reference-fault).
-    #[arg(long, conflicts_with = "coverage")]
+    #[arg(long, conflicts_with_all = ["coverage", "client_faults"])]
     faults: bool,
+    /// List the fault switches of the reference client instead
+    /// (--reference-client-fault).
+    #[arg(long, conflicts_with = "coverage")]
+    client_faults: bool,
     /// Print the requirement coverage matrix instead: every key-word sentence of RFC 2595
     /// §2–6 and of the POP3S draft, the scenarios that test it (or why none does), then
     /// the catalogue ids implemented, MANUAL and missing. Exit 1 if the data file and the
@@ -40,6 +44,7 @@ Examples:
                                         # MANUAL ones with what to check by hand
   mailtls list --format json            # the same with title, protocol, transport, CVEs, file
   mailtls list --faults                 # the reference servers' fault switches
+  mailtls list --client-faults          # the reference client's fault switches
   mailtls list --coverage               # sentence -> scenarios matrix, gaps, catalogue coverage
   mailtls list --coverage --format json | jq '.sentences[] | select(.status != \"tested\") | .id'
 
@@ -52,8 +57,8 @@ every scenario the data names exists and every scenario quoting a listed sentenc
 mapped to it.";
 
 pub(crate) fn run(args: &ListArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    if args.faults {
-        return faults(args.format, out);
+    if args.faults || args.client_faults {
+        return faults(args.client_faults, args.format, out);
     }
     let scenarios = match &args.scenarios {
         Some(path) => load::from_path(path)?,
@@ -146,25 +151,64 @@ fn terminal_width() -> usize {
         .unwrap_or(100)
 }
 
-fn faults(format: Format, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+/// One fault switch as `list --faults` / `--client-faults` shows it.
+struct FaultRow {
+    id: &'static str,
+    description: &'static str,
+    protocols: Vec<String>,
+    catalogue: &'static [&'static str],
+}
+
+fn fault_rows(client: bool) -> Vec<FaultRow> {
+    let names = |protocols: &[mailtls::model::Protocol]| {
+        protocols
+            .iter()
+            .map(|p| p.to_string().to_lowercase())
+            .collect()
+    };
+    if client {
+        ClientFault::ALL
+            .iter()
+            .map(|f| FaultRow {
+                id: f.id(),
+                description: f.description(),
+                protocols: names(f.protocols()),
+                catalogue: f.catalogue_ids(),
+            })
+            .collect()
+    } else {
+        Fault::ALL
+            .iter()
+            .map(|f| FaultRow {
+                id: f.id(),
+                description: f.description(),
+                protocols: names(f.protocols()),
+                catalogue: f.catalogue_ids(),
+            })
+            .collect()
+    }
+}
+
+fn faults(client: bool, format: Format, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let rows = fault_rows(client);
     match format {
         Format::Json => {
-            let rows: Vec<serde_json::Value> = Fault::ALL
+            let rows: Vec<serde_json::Value> = rows
                 .iter()
                 .map(|f| {
                     serde_json::json!({
-                        "id": f.id(),
-                        "description": f.description(),
-                        "protocols": f.protocols().iter().map(|p| p.to_string().to_lowercase()).collect::<Vec<_>>(),
-                        "catalogue": f.catalogue_ids(),
+                        "id": f.id,
+                        "description": f.description,
+                        "protocols": f.protocols,
+                        "catalogue": f.catalogue,
                     })
                 })
                 .collect();
             writeln!(out, "{}", serde_json::Value::from(rows))?;
         }
         Format::Text => {
-            for f in Fault::ALL {
-                writeln!(out, "{:<36} {}", f.id(), f.description())?;
+            for f in &rows {
+                writeln!(out, "{:<36} {}", f.id, f.description)?;
             }
         }
     }
