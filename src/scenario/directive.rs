@@ -370,7 +370,10 @@ mod tests {
             Ok(Directive::Wait(Duration::from_millis(50)))
         );
         assert_eq!(directive("[close-passes]"), Ok(Directive::ClosePasses));
-        assert_eq!(directive("[close-notify]"), Ok(Directive::CloseNotify { keep_open: false }));
+        assert_eq!(
+            directive("[close-notify]"),
+            Ok(Directive::CloseNotify { keep_open: false })
+        );
         assert_eq!(directive("[close]"), Ok(Directive::Close));
         assert_eq!(directive("[new-connection]"), Ok(Directive::NewConnection));
         let caps = |present, sasl, name: &str| {

@@ -289,8 +289,12 @@ impl HeaderBuilder {
                 for (at, item) in line.items() {
                     let (at, len) = line.item_at(at, item);
                     if item.is_empty() || first_bad_char(item, is_id_char).is_some() {
-                        return Err(LineError::new(at, len, format!("`{item}` is not a catalogue id"))
-                            .help("catalogue ids look like `any.client.cert.wrong-host`"));
+                        return Err(LineError::new(
+                            at,
+                            len,
+                            format!("`{item}` is not a catalogue id"),
+                        )
+                        .help("catalogue ids look like `any.client.cert.wrong-host`"));
                     }
                     self.catalogue.push(item.to_owned());
                 }
