@@ -6,7 +6,7 @@
 
 use super::fault::Fault;
 use super::server::ServerOptions;
-use crate::tls::legacy::{RFC2595_SUITE, WEAK_SUITES, offered_suites};
+use crate::tls::legacy::{RFC2595_SUITE, WEAK_SUITES, offered_suites, server_hello_of};
 
 /// How many octets the first record of a handshake may need before the decision: an
 /// SSL 2.0 header (2) or a TLS record header (5) and its body.
@@ -36,9 +36,9 @@ pub(crate) fn answer(opts: &ServerOptions, hello: &[u8]) -> Option<Vec<u8>> {
             let first = *suites.first()?;
             let broken = |s: &u16| WEAK_SUITES.contains(s) || *s == RFC2595_SUITE;
             if version < 0x0303 && old {
-                Some(server_hello(version, first))
+                Some(server_hello_of(version, first))
             } else if version >= 0x0303 && weak && suites.iter().all(broken) {
-                Some(server_hello(0x0303, first))
+                Some(server_hello_of(0x0303, first))
             } else {
                 None
             }
@@ -63,25 +63,6 @@ fn ssl2_server_hello() -> Vec<u8> {
     let mut out = vec![0x80, u8::try_from(body.len()).unwrap_or(0)];
     out.extend_from_slice(&body);
     out
-}
-
-/// A ServerHello record of `version` choosing `suite`, nothing after it.
-fn server_hello(version: u16, suite: u16) -> Vec<u8> {
-    let mut body = version.to_be_bytes().to_vec();
-    body.extend_from_slice(&[0x53; 32]); // random
-    body.push(0); // no session id
-    body.extend_from_slice(&suite.to_be_bytes());
-    body.push(0); // null compression
-    let mut handshake = vec![0x02];
-    let len = u32::try_from(body.len()).unwrap_or(0).to_be_bytes();
-    handshake.extend_from_slice(len.get(1..).unwrap_or_default());
-    handshake.extend_from_slice(&body);
-    let mut record = vec![0x16];
-    record.extend_from_slice(&version.clamp(0x0300, 0x0303).to_be_bytes());
-    let len = u16::try_from(handshake.len()).unwrap_or(0).to_be_bytes();
-    record.extend_from_slice(&len);
-    record.extend_from_slice(&handshake);
-    record
 }
 
 #[cfg(test)]

@@ -88,6 +88,12 @@ pub fn server_hello(kind: LegacyHello, suite: u16) -> Vec<u8> {
         LegacyHello::Tls10 => 0x0301,
         _ => 0x0302,
     };
+    server_hello_of(version, suite)
+}
+
+/// A ServerHello record of `version` (SSL 3.0 to TLS 1.2) choosing `suite`.
+pub fn server_hello_of(version: u16, suite: u16) -> Vec<u8> {
+    let version = version.clamp(0x0300, 0x0303);
     let mut body = Vec::new();
     body.extend_from_slice(&u16::to_be_bytes(version));
     body.extend_from_slice(&[0x53; 32]);
