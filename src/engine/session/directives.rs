@@ -72,15 +72,7 @@ impl Session<'_> {
                 "no client certificate is configured for this target".to_owned(),
             ));
         }
-        if let Some(early) = self.lookahead.front() {
-            return Err(self.fail(
-                "the server sent more before the TLS handshake",
-                span,
-                "nothing between the server's answer and the TLS handshake".to_owned(),
-                show_octets(&early.bytes),
-                Some(early.entry),
-            ));
-        }
+        self.nothing_read_ahead(span)?;
         let (config, record) = target
             .tls
             .config_presenting(client_cert)
@@ -127,6 +119,21 @@ impl Session<'_> {
                     None,
                 ))
             }
+        }
+    }
+
+    /// Server role, right before a handshake: the server sent nothing after its answer
+    /// (lines already read ahead would be plaintext the handshake must not follow).
+    pub(super) fn nothing_read_ahead(&self, span: Span) -> Result<(), Stop> {
+        match self.lookahead.front() {
+            Some(early) => Err(self.fail(
+                "the server sent more before the TLS handshake",
+                span,
+                "nothing between the server's answer and the TLS handshake".to_owned(),
+                show_octets(&early.bytes),
+                Some(early.entry),
+            )),
+            None => Ok(()),
         }
     }
 

@@ -12,15 +12,7 @@ impl Session<'_> {
     /// Server role: sends the canned ClientHello and judges the server's answer. The
     /// connection is closed afterwards; only `[new-connection]` can follow.
     pub(super) async fn client_hello(&mut self, kind: LegacyHello, span: Span) -> Result<(), Stop> {
-        if let Some(early) = self.lookahead.front() {
-            return Err(self.fail(
-                "the server sent more before the TLS handshake",
-                span,
-                "nothing between the server's answer and the TLS handshake".to_owned(),
-                show_octets(&early.bytes),
-                Some(early.entry),
-            ));
-        }
+        self.nothing_read_ahead(span)?;
         let hello = legacy::client_hello(kind);
         self.conn()?
             .note(format!("canned ClientHello: {}", describe(kind)));
