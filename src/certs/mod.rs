@@ -110,7 +110,11 @@ impl Authority {
 
     /// Signs a leaf certificate for a TLS server.
     pub fn issue(&self, spec: &LeafSpec) -> Result<Leaf, CertError> {
-        let params = leaf_params(spec)?;
+        self.sign(leaf_params(spec)?)
+    }
+
+    /// Signs `params` with a fresh key: the leaf, then this CA, as the chain.
+    pub(crate) fn sign(&self, params: CertificateParams) -> Result<Leaf, CertError> {
         let key = KeyPair::generate()?;
         let cert = params.signed_by(&key, &self.issuer)?;
         Ok(Leaf {
@@ -120,9 +124,7 @@ impl Authority {
             key_pem: key.serialize_pem(),
         })
     }
-}
 
-impl Authority {
     /// Signs a TLS client certificate for `user` (CN and dNSName SAN = `user`, extended
     /// key usage clientAuth): what `[tls client-cert]` presents to a server.
     pub fn issue_client(&self, user: &str) -> Result<Leaf, CertError> {
@@ -134,14 +136,7 @@ impl Authority {
             params.subject_alt_names.push(SanType::DnsName(name));
         }
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-        let key = KeyPair::generate()?;
-        let cert = params.signed_by(&key, &self.issuer)?;
-        Ok(Leaf {
-            chain: vec![cert.der().clone(), self.cert.clone()],
-            key: PrivatePkcs8KeyDer::from(key.serialize_der()),
-            pem: cert.pem(),
-            key_pem: key.serialize_pem(),
-        })
+        self.sign(params)
     }
 }
 

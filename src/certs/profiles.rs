@@ -3,8 +3,7 @@
 //! §2.4 (and its successors) ask, or must make it abort the handshake.
 
 use super::{Authority, CertError, Leaf, LeafSpec, leaf_params, self_signed};
-use rcgen::{KeyPair, SanType};
-use rustls::pki_types::PrivatePkcs8KeyDer;
+use rcgen::SanType;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
 use std::str::FromStr;
@@ -287,14 +286,7 @@ fn issue_with_uris(ca: &Authority, spec: &LeafSpec, uris: &[String]) -> Result<L
             .subject_alt_names
             .push(SanType::URI(uri.clone().try_into()?));
     }
-    let key = KeyPair::generate()?;
-    let cert = params.signed_by(&key, &ca.issuer)?;
-    Ok(Leaf {
-        chain: vec![cert.der().clone(), ca.cert.clone()],
-        key: PrivatePkcs8KeyDer::from(key.serialize_der()),
-        pem: cert.pem(),
-        key_pem: key.serialize_pem(),
-    })
+    ca.sign(params)
 }
 
 /// `mail.example.test` → `MAIL.Example.TEST`: every label changes case, the name does not.
