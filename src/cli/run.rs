@@ -95,7 +95,10 @@ pub(crate) struct SelectArgs {
     /// SHOULD-level breaks fail the run instead of warning.
     #[arg(long)]
     strict: bool,
-    /// Scenarios run at once (default: the number of cores).
+    /// Scenarios run at once (default: twice the number of cores, at least 4: scenarios
+    /// mostly wait — silence windows, a server's delay after a failed login — so more
+    /// run side by side than there are cores). Lower it for a server that limits
+    /// connections per client.
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
 }
@@ -231,7 +234,7 @@ fn execute(
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
+    let jobs = jobs.unwrap_or_else(default_jobs);
     let password = password(target_args)?;
     let run = runtime.block_on(async {
         let started = Instant::now();
@@ -398,6 +401,12 @@ fn write_report(run: &Run, args: &ReportArgs, out: &mut dyn Write) -> anyhow::Re
         }
     }
     Ok(())
+}
+
+/// Scenarios side by side when `--jobs` is not given: twice the cores, at least 4.
+fn default_jobs() -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    (2 * cores).max(4)
 }
 
 /// The target could not be reached at all (exit code 3).
