@@ -26,15 +26,19 @@ const CATCHES: &[(&str, &[&str])] = &[
     ),
     (
         "imap.client.strip.capability-without-starttls",
-        &["continues-without-starttls", "plain-in-cleartext"],
+        &[
+            "continues-without-starttls",
+            "plain-in-cleartext",
+            "reconnects-in-plaintext",
+        ],
     ),
     (
         "imap.client.strip.starttls-no",
-        &["continues-without-starttls"],
+        &["continues-without-starttls", "reconnects-in-plaintext"],
     ),
     (
         "imap.client.strip.starttls-bad",
-        &["continues-without-starttls"],
+        &["continues-without-starttls", "reconnects-in-plaintext"],
     ),
     (
         "imap.client.inject.response-after-starttls-ok",
@@ -79,35 +83,35 @@ const CATCHES: &[(&str, &[&str])] = &[
     // IMAP: stripping, downgrades and the other cleartext tricks (catalogue §4.5)
     (
         "imap.client.strip.starttls-continuation",
-        &["continues-without-starttls"],
+        &["continues-without-starttls", "reconnects-in-plaintext"],
     ),
     (
         "imap.client.strip.starttls-unknown-response",
-        &["continues-without-starttls"],
+        &["continues-without-starttls", "reconnects-in-plaintext"],
     ),
     (
         "imap.client.strip.starttls-bye-or-close-bye",
-        &["continues-without-starttls"],
+        &["continues-without-starttls", "reconnects-in-plaintext"],
     ),
     (
         "imap.client.strip.starttls-bye-or-close-fin",
-        &["continues-without-starttls"],
+        &["continues-without-starttls", "reconnects-in-plaintext"],
     ),
     (
         "imap.client.strip.capability-command-fails",
-        &["continues-without-starttls"],
+        &["continues-without-starttls", "reconnects-in-plaintext"],
     ),
     (
         "imap.client.downgrade.no-capability-imap2",
-        &["continues-without-starttls"],
+        &["continues-without-starttls", "reconnects-in-plaintext"],
     ),
     (
         "imap.client.downgrade.imap4-not-rev1",
-        &["continues-without-starttls"],
+        &["continues-without-starttls", "reconnects-in-plaintext"],
     ),
     (
         "imap.client.downgrade.imap4-not-rev1-no-code",
-        &["continues-without-starttls"],
+        &["continues-without-starttls", "reconnects-in-plaintext"],
     ),
     (
         "imap.client.plain.not-without-tls-no-starttls",
@@ -247,11 +251,15 @@ const CATCHES: &[(&str, &[&str])] = &[
     ),
     (
         "pop3.client.strip.capa-without-stls",
-        &["continues-without-starttls", "plain-in-cleartext"],
+        &[
+            "continues-without-starttls",
+            "plain-in-cleartext",
+            "reconnects-in-plaintext",
+        ],
     ),
     (
         "pop3.client.strip.stls-err",
-        &["continues-without-starttls"],
+        &["continues-without-starttls", "reconnects-in-plaintext"],
     ),
     (
         "pop3.client.inject.response-after-stls-ok",
@@ -298,15 +306,19 @@ const CATCHES: &[(&str, &[&str])] = &[
     ),
     (
         "acap.client.strip.capability-without-starttls",
-        &["continues-without-starttls", "plain-in-cleartext"],
+        &[
+            "continues-without-starttls",
+            "plain-in-cleartext",
+            "reconnects-in-plaintext",
+        ],
     ),
     (
         "acap.client.strip.starttls-no",
-        &["continues-without-starttls"],
+        &["continues-without-starttls", "reconnects-in-plaintext"],
     ),
     (
         "acap.client.strip.starttls-bad",
-        &["continues-without-starttls"],
+        &["continues-without-starttls", "reconnects-in-plaintext"],
     ),
     (
         "acap.client.inject.greeting-after-starttls-ok",
@@ -314,7 +326,7 @@ const CATCHES: &[(&str, &[&str])] = &[
     ),
     (
         "acap.client.strip.starttls-continuation",
-        &["continues-without-starttls"],
+        &["continues-without-starttls", "reconnects-in-plaintext"],
     ),
     (
         "acap.client.starttls.handshake-failure-no-fallback-plaintext",
@@ -378,11 +390,11 @@ const CATCHES: &[(&str, &[&str])] = &[
     // POP3, certificate and TLS-level client cases (client-POP3/TLS/cert)
     (
         "pop3.client.strip.capa-unsupported",
-        &["continues-without-starttls"],
+        &["continues-without-starttls", "reconnects-in-plaintext"],
     ),
     (
         "pop3.client.strip.stls-err-sys-perm",
-        &["continues-without-starttls"],
+        &["continues-without-starttls", "reconnects-in-plaintext"],
     ),
     ("pop3.client.strip.greeting-err", &["ignores-err-greeting"]),
     (

@@ -1564,8 +1564,80 @@ async fn observe(fault: ClientFault, on: bool) -> Symptoms {
                 seen.sent(Imap, false, "LOGOUT"),
             );
         }
+        ClientFault::ReconnectsInPlaintext => {
+            for p in [Imap, Pop3] {
+                let again = comes_back_in_cleartext(p, faults).await;
+                symptom(
+                    &mut s,
+                    format!(
+                        "{p}: a second connection after STARTTLS was refused, with the login in cleartext"
+                    ),
+                    again,
+                );
+            }
+        }
     }
     s
+}
+
+/// A server that refuses STARTTLS/STLS on the first connection, then waits for a second
+/// one: whether the client comes back and sends its login in cleartext there.
+async fn comes_back_in_cleartext(protocol: Protocol, faults: &[ClientFault]) -> bool {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mut opts = client(protocol, listener.local_addr().unwrap());
+    for fault in faults {
+        opts = opts.with_fault(*fault);
+    }
+    let (greeting, refusal): (&[u8], &str) = match protocol {
+        Protocol::Pop3 => (b"+OK ready\r\n", "-ERR not now\r\n"),
+        _ => (
+            b"* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n",
+            "NO not now\r\n",
+        ),
+    };
+    let server = tokio::spawn(async move {
+        let (mut first, _) = listener.accept().await.unwrap();
+        first.write_all(greeting).await.unwrap();
+        let mut buf = vec![0u8; 4096];
+        // Answer each command line: CAPA (POP3), then a refusal of STARTTLS/STLS, then
+        // whatever comes (LOGOUT/QUIT) with a goodbye, until the client closes.
+        loop {
+            let n = match tokio::time::timeout(Duration::from_secs(2), first.read(&mut buf)).await {
+                Ok(Ok(n)) if n > 0 => n,
+                _ => break,
+            };
+            let line = String::from_utf8_lossy(&buf[..n]).into_owned();
+            let tag = line.split_whitespace().next().unwrap_or("*").to_owned();
+            let upper = line.to_ascii_uppercase();
+            let answer = if upper.starts_with("CAPA") {
+                "+OK\r\nSTLS\r\nUSER\r\n.\r\n".to_owned()
+            } else if upper.contains("STARTTLS") || upper.starts_with("STLS") {
+                match protocol {
+                    Protocol::Pop3 => refusal.to_owned(),
+                    _ => format!("{tag} {refusal}"),
+                }
+            } else if protocol == Protocol::Pop3 {
+                "+OK bye\r\n".to_owned()
+            } else {
+                format!("* BYE bye\r\n{tag} OK done\r\n")
+            };
+            if first.write_all(answer.as_bytes()).await.is_err() {
+                break;
+            }
+        }
+        let Ok(Ok((mut second, _))) =
+            tokio::time::timeout(Duration::from_millis(1500), listener.accept()).await
+        else {
+            return false;
+        };
+        let _ = second.write_all(greeting).await;
+        let mut got = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(1), second.read_to_end(&mut got)).await;
+        let text = String::from_utf8_lossy(&got).to_ascii_uppercase();
+        text.contains("LOGIN") || text.contains("PASS")
+    });
+    let _ = run_client(&opts).await;
+    server.await.unwrap()
 }
 
 /// The conformant client shows none of `fault`'s symptoms; the faulty one shows them all.
@@ -1629,6 +1701,7 @@ fault_tests! {
     client_fault_follows_referrals: FollowsReferrals,
     client_fault_starttls_on_implicit: StarttlsOnImplicit,
     client_fault_continues_after_close_notify: ContinuesAfterCloseNotify,
+    client_fault_reconnects_in_plaintext: ReconnectsInPlaintext,
 }
 
 #[test]

@@ -487,6 +487,7 @@ fn directives() {
         "[close-notify keep-open]",
         "[client-hello weak-suites]",
         "[server-hello ssl3]",
+        "[expect-no-connection 500ms]",
     ] {
         let step = steps(&format!("{text}\n")).remove(0);
         assert_eq!(step.to_string(), text);

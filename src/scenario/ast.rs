@@ -218,6 +218,9 @@ pub enum Directive {
     /// `[expect-handshake]`: the peer's next octet must start a TLS handshake record
     /// (0x16).
     ExpectHandshake,
+    /// `[expect-no-connection 500ms]` (client role): the client must not open another
+    /// connection within this long (no retry in plaintext after a refused STARTTLS).
+    ExpectNoConnection(Duration),
     /// `[wait 50ms]`: sleep (races: a write in a separate segment).
     Wait(Duration),
     /// `[close-passes]`: from here on, the peer closing the connection passes the

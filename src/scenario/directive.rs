@@ -12,6 +12,7 @@ pub(crate) const NAMES: &[&str] = &[
     "expect-close-notify",
     "expect-silence",
     "expect-handshake",
+    "expect-no-connection",
     "wait",
     "close-passes",
     "close-notify",
@@ -123,6 +124,15 @@ pub(crate) fn parse_directive(chars: &[char]) -> Result<Directive, LineError> {
             Ok(Directive::ExpectSilence(duration))
         }
         "wait" => Ok(Directive::Wait(one_duration(&name, &args, close)?)),
+        "expect-no-connection" => {
+            let duration = one_duration(&name, &args, close)?;
+            if duration.is_zero() {
+                return Err(args[0]
+                    .error("a window of no time checks nothing")
+                    .help("give how long no new connection may come, e.g. `500ms`"));
+            }
+            Ok(Directive::ExpectNoConnection(duration))
+        }
         "caps" => caps(&name, &args, close),
         "expect-exit" => match args.as_slice() {
             [word] if word.text == "success" => Ok(Directive::ExpectExit(true)),

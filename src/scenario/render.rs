@@ -208,6 +208,9 @@ impl fmt::Display for Directive {
             Self::ExpectCloseNotify => f.write_str("[expect-close-notify]"),
             Self::ExpectSilence(d) => write!(f, "[expect-silence {}]", format_duration(*d)),
             Self::ExpectHandshake => f.write_str("[expect-handshake]"),
+            Self::ExpectNoConnection(d) => {
+                write!(f, "[expect-no-connection {}]", format_duration(*d))
+            }
             Self::Wait(d) => write!(f, "[wait {}]", format_duration(*d)),
             Self::ClosePasses => f.write_str("[close-passes]"),
             Self::ExpectExit(true) => f.write_str("[expect-exit success]"),

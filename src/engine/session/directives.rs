@@ -29,6 +29,7 @@ impl Session<'_> {
             Directive::ExpectCloseNotify => self.expect_close(true, span).await,
             Directive::ExpectSilence(window) => self.expect_silence(*window, span).await,
             Directive::ExpectHandshake => self.expect_handshake(span).await,
+            Directive::ExpectNoConnection(window) => self.expect_no_connection(*window, span).await,
             Directive::ExpectExit(success) => {
                 self.expect_exit = Some((*success, span));
                 Ok(())
@@ -135,6 +136,85 @@ impl Session<'_> {
             )),
             None => Ok(()),
         }
+    }
+
+    /// Client role: no new connection arrives within `window` (a client that was refused
+    /// STARTTLS must not come back and try in plaintext). Meanwhile the current
+    /// connection is still answered (a client waiting for its LOGOUT's answer would
+    /// otherwise reconnect only after the window). A connection that does arrive becomes
+    /// the current one, so its first octets land in the transcript.
+    async fn expect_no_connection(&mut self, window: Duration, span: Span) -> Result<(), Stop> {
+        let Peer::Client(side) = self.peer else {
+            return Err(Stop::Error(format!(
+                "{}:{}: [expect-no-connection] is for the client role",
+                self.source.file, span.line
+            )));
+        };
+        let deadline = tokio::time::Instant::now() + window;
+        let mut old_done = false;
+        let tcp = loop {
+            let old = self
+                .conn
+                .as_mut()
+                .filter(|c| !old_done && c.peer_closed().is_none());
+            let next = tokio::select! {
+                accepted = tokio::time::timeout_at(deadline, side.listener.accept()) => Ok(accepted),
+                line = async {
+                    match old {
+                        Some(conn) => conn.read_line().await,
+                        None => std::future::pending().await,
+                    }
+                } => Err(line),
+            };
+            match next {
+                Ok(Err(_)) => {
+                    self.conn()?
+                        .note(format!("no new connection within {}", millis(window)));
+                    return Ok(());
+                }
+                Ok(Ok(Err(e))) => return Err(Stop::Error(format!("accepting a connection: {e}"))),
+                Ok(Ok(Ok((tcp, _)))) => break tcp,
+                Err(Ok(ReadLine::Line {
+                    bytes,
+                    ending,
+                    entry,
+                })) => {
+                    let line = Received {
+                        bytes,
+                        ending,
+                        entry: self.global_entry(entry),
+                    };
+                    self.observe(&line, span)?;
+                    if self.auto_answer(&line, span).await? {
+                        old_done = true;
+                    }
+                }
+                Err(Ok(ReadLine::Closed { .. })) => old_done = true,
+                Err(Err(NetError::Timeout { .. })) => {}
+                Err(Err(_)) => old_done = true,
+            }
+        };
+        self.retire_connection().await;
+        let conn = Conn::from_tcp(tcp, self.opts.clone())
+            .map_err(|e| Stop::Error(format!("the new connection: {e}")))?;
+        self.conn = Some(conn);
+        let first = self
+            .conn()?
+            .read_within(Duration::from_millis(300))
+            .await
+            .unwrap_or_default();
+        let entry = self.unconsumed_entry();
+        Err(self.fail(
+            "the client connected again",
+            span,
+            format!("no new connection within {}", millis(window)),
+            if first.is_empty() {
+                "a new connection".to_owned()
+            } else {
+                format!("a new connection that sent {}", show_octets(&first))
+            },
+            entry,
+        ))
     }
 
     /// Server role: the last handshake carried no CertificateRequest.

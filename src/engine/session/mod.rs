@@ -297,14 +297,19 @@ impl<'a> Session<'a> {
         self.done.entries.len() + local
     }
 
-    async fn connect(&mut self) -> Result<(), Stop> {
+    /// The current connection is over: close our side quietly, keep its record, and
+    /// number the next one.
+    async fn retire_connection(&mut self) {
         if let Some(mut old) = self.conn.take() {
-            // The previous connection is over: close our side quietly and keep its record.
             let _ = old.close().await;
             self.done.entries.extend(old.take_transcript().entries);
         }
         self.connection += 1;
         self.opts.connection = self.connection;
+    }
+
+    async fn connect(&mut self) -> Result<(), Stop> {
+        self.retire_connection().await;
         let conn = match self.peer {
             Peer::Server(target) => Conn::connect(target.addr, self.opts.clone())
                 .await

@@ -113,6 +113,9 @@ pub enum ClientFault {
     /// When the server ends TLS with close_notify but keeps the TCP connection open, the
     /// session goes on in plaintext on it (RFC 2595 §2.2's privacy mode is missing).
     ContinuesAfterCloseNotify,
+    /// When STARTTLS/STLS is refused or not offered, the client gives up on that
+    /// connection, then connects again and logs in in cleartext (a retry that downgrades).
+    ReconnectsInPlaintext,
 }
 
 /// Where a fault can change anything.
@@ -141,7 +144,7 @@ struct Row {
 
 impl ClientFault {
     /// Every fault, in a fixed order.
-    pub const ALL: [Self; 30] = [
+    pub const ALL: [Self; 31] = [
         Self::NoNameCheck,
         Self::OverbroadWildcard,
         Self::NoChainCheck,
@@ -172,6 +175,7 @@ impl ClientFault {
         Self::FollowsReferrals,
         Self::StarttlsOnImplicit,
         Self::ContinuesAfterCloseNotify,
+        Self::ReconnectsInPlaintext,
     ];
 
     fn row(self) -> Row {
@@ -451,6 +455,17 @@ impl ClientFault {
                 &["imap.client.privacy-mode.tls-deactivated"],
                 ALL_PROTOCOLS,
                 Reach::Both,
+            ),
+            Self::ReconnectsInPlaintext => row(
+                "reconnects-in-plaintext",
+                "when STARTTLS/STLS is refused or not offered, connects again and logs in in cleartext",
+                &[
+                    "imap.client.strip.starttls-no",
+                    "imap.client.strip.starttls-bye-or-close",
+                    "pop3.client.strip.stls-err",
+                ],
+                ALL_PROTOCOLS,
+                Reach::Starttls,
             ),
         }
     }

@@ -404,6 +404,15 @@ pub async fn run_client(opts: &ClientOptions) -> Result<SessionSummary, ClientEr
     ctx.summary.close_notify = ctx.wire.close(close_notify).await;
     // A server that closes in the middle of a response has not said all it meant to;
     // only the fault takes that for the end of the session.
+    let stripped = matches!(
+        result,
+        Err(ClientError::Refused(
+            Refusal::StarttlsNotOffered { .. } | Refusal::StarttlsRefused { .. }
+        ))
+    );
+    if stripped && opts.has(ClientFault::ReconnectsInPlaintext) {
+        ctx.reconnect_in_plaintext().await;
+    }
     let truncated = matches!(result, Err(ClientError::Closed { .. }))
         && ctx.summary.tls
         && ctx.summary.mechanism.is_some();
@@ -501,6 +510,21 @@ impl Ctx<'_> {
             let _ = self.send(&line, shown).await;
         }
         result
+    }
+
+    /// [`ClientFault::ReconnectsInPlaintext`]: a new connection to the same server, the
+    /// greeting awaited for a moment, then the cleartext login on it.
+    async fn reconnect_in_plaintext(&mut self) {
+        let Ok(wire) = Wire::connect(&self.opts.host, self.opts.port, self.opts.timeout).await
+        else {
+            return;
+        };
+        self.wire = wire;
+        tokio::time::sleep(FALLBACK_PAUSE).await;
+        let (line, shown) = self.cleartext_login();
+        self.sending_credentials();
+        let _ = self.send(&line, shown).await;
+        let _ = self.wire.close(false).await;
     }
 
     /// The protocol's plainest login, for
