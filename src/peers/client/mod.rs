@@ -402,8 +402,6 @@ pub async fn run_client(opts: &ClientOptions) -> Result<SessionSummary, ClientEr
     ctx.summary.tls = ctx.wire.is_tls();
     let close_notify = !opts.has(ClientFault::NoCloseNotify);
     ctx.summary.close_notify = ctx.wire.close(close_notify).await;
-    // A server that closes in the middle of a response has not said all it meant to;
-    // only the fault takes that for the end of the session.
     let stripped = matches!(
         result,
         Err(ClientError::Refused(
@@ -413,6 +411,8 @@ pub async fn run_client(opts: &ClientOptions) -> Result<SessionSummary, ClientEr
     if stripped && opts.has(ClientFault::ReconnectsInPlaintext) {
         ctx.reconnect_in_plaintext().await;
     }
+    // A server that closes in the middle of a response has not said all it meant to;
+    // only the fault takes that for the end of the session.
     let truncated = matches!(result, Err(ClientError::Closed { .. }))
         && ctx.summary.tls
         && ctx.summary.mechanism.is_some();
