@@ -160,32 +160,21 @@ struct FaultRow {
 }
 
 fn fault_rows(client: bool) -> Vec<FaultRow> {
-    let names = |protocols: &[mailtls::model::Protocol]| {
-        protocols
+    let row = |id, description, protocols: &[mailtls::model::Protocol], catalogue| FaultRow {
+        id,
+        description,
+        protocols: protocols
             .iter()
             .map(|p| p.to_string().to_lowercase())
-            .collect()
+            .collect(),
+        catalogue,
     };
     if client {
-        ClientFault::ALL
-            .iter()
-            .map(|f| FaultRow {
-                id: f.id(),
-                description: f.description(),
-                protocols: names(f.protocols()),
-                catalogue: f.catalogue_ids(),
-            })
-            .collect()
+        let row = |f: &ClientFault| row(f.id(), f.description(), f.protocols(), f.catalogue_ids());
+        ClientFault::ALL.iter().map(row).collect()
     } else {
-        Fault::ALL
-            .iter()
-            .map(|f| FaultRow {
-                id: f.id(),
-                description: f.description(),
-                protocols: names(f.protocols()),
-                catalogue: f.catalogue_ids(),
-            })
-            .collect()
+        let row = |f: &Fault| row(f.id(), f.description(), f.protocols(), f.catalogue_ids());
+        Fault::ALL.iter().map(row).collect()
     }
 }
 

@@ -9,6 +9,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use super::switch::{ACAP, ALL_PROTOCOLS, IMAP, IMAP_ACAP, IMAP_POP3, POP3, Reach, Row};
 use crate::model::Protocol;
 
 /// One known defect the reference server can be told to have.
@@ -121,33 +122,6 @@ pub enum Fault {
     /// POP3 answers +OK to a successful AUTH but stays in the AUTHORIZATION state: STAT
     /// and the other TRANSACTION commands are still refused.
     AuthOkStaysAuthorization,
-}
-
-/// Where a fault can change anything.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Reach {
-    /// On a cleartext port that upgrades with STARTTLS/STLS.
-    Starttls,
-    /// On an implicit-TLS port.
-    Implicit,
-    /// On both.
-    Both,
-}
-
-const ALL_PROTOCOLS: &[Protocol] = &[Protocol::Imap, Protocol::Pop3, Protocol::Acap];
-const IMAP: &[Protocol] = &[Protocol::Imap];
-const POP3: &[Protocol] = &[Protocol::Pop3];
-const ACAP: &[Protocol] = &[Protocol::Acap];
-const IMAP_ACAP: &[Protocol] = &[Protocol::Imap, Protocol::Acap];
-const IMAP_POP3: &[Protocol] = &[Protocol::Imap, Protocol::Pop3];
-
-/// Everything said about one fault, in one row.
-struct Row {
-    id: &'static str,
-    description: &'static str,
-    catalogue: &'static [&'static str],
-    protocols: &'static [Protocol],
-    reach: Reach,
 }
 
 impl Fault {
@@ -578,13 +552,7 @@ impl Fault {
     /// Whether the switch changes anything for `protocol` on a cleartext port
     /// (`implicit == false`) or an implicit-TLS port.
     pub fn applies_to(self, protocol: Protocol, implicit: bool) -> bool {
-        let row = self.row();
-        let transport = match row.reach {
-            Reach::Both => true,
-            Reach::Starttls => !implicit,
-            Reach::Implicit => implicit,
-        };
-        transport && row.protocols.contains(&protocol)
+        self.row().applies_to(protocol, implicit)
     }
 }
 

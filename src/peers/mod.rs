@@ -46,6 +46,7 @@ mod legacy;
 mod pop3;
 mod server;
 mod session;
+mod switch;
 
 pub use client::{ClientFault, ClientOptions, run_client};
 pub use fault::{Fault, UnknownFault};

@@ -12,6 +12,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::model::Protocol;
+use crate::peers::switch::{ALL_PROTOCOLS, IMAP, POP3, Reach, Row};
 
 /// One known defect the reference client can be told to have.
 ///
@@ -116,30 +117,6 @@ pub enum ClientFault {
     /// When STARTTLS/STLS is refused or not offered, the client gives up on that
     /// connection, then connects again and logs in in cleartext (a retry that downgrades).
     ReconnectsInPlaintext,
-}
-
-/// Where a fault can change anything.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Reach {
-    /// On a cleartext port that upgrades with STARTTLS/STLS.
-    Starttls,
-    /// On an implicit-TLS port only.
-    Implicit,
-    /// On both kinds of port.
-    Both,
-}
-
-const ALL_PROTOCOLS: &[Protocol] = &[Protocol::Imap, Protocol::Pop3, Protocol::Acap];
-const IMAP: &[Protocol] = &[Protocol::Imap];
-const POP3: &[Protocol] = &[Protocol::Pop3];
-
-/// Everything said about one fault, in one row.
-struct Row {
-    id: &'static str,
-    description: &'static str,
-    catalogue: &'static [&'static str],
-    protocols: &'static [Protocol],
-    reach: Reach,
 }
 
 impl ClientFault {
@@ -495,13 +472,7 @@ impl ClientFault {
     /// Whether the switch changes anything for `protocol` on a cleartext port
     /// (`implicit == false`) or an implicit-TLS port.
     pub fn applies_to(self, protocol: Protocol, implicit: bool) -> bool {
-        let row = self.row();
-        let transport = match row.reach {
-            Reach::Both => true,
-            Reach::Starttls => !implicit,
-            Reach::Implicit => implicit,
-        };
-        transport && row.protocols.contains(&protocol)
+        self.row().applies_to(protocol, implicit)
     }
 }
 
