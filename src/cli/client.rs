@@ -112,10 +112,7 @@ pub(crate) async fn run(
     } else {
         Transport::Starttls
     };
-    let certs = Arc::new(Minted::new(&args.name)?);
-    let dir = scratch_dir()?;
-    let ca_file = dir.path.join("ca.pem");
-    std::fs::write(&ca_file, certs.ca.cert_pem())?;
+    let (certs, dir, ca_file) = mint(&args.name)?;
     let (launch, label) = match (&args.exec, args.listen) {
         (Some(command), _) => (Launch::Exec(command.clone()), format!("client: {command}")),
         (None, Some(port)) => {
@@ -180,10 +177,7 @@ pub(crate) async fn run_reference_suites(
     on_done: &(dyn Fn(&Outcome) + Sync),
 ) -> anyhow::Result<Vec<Outcome>> {
     let name = judging_name(judging);
-    let certs = Arc::new(Minted::new(&name)?);
-    let dir = scratch_dir()?;
-    let ca_file = dir.path.join("ca.pem");
-    std::fs::write(&ca_file, certs.ca.cert_pem())?;
+    let (certs, dir, ca_file) = mint(&name)?;
     let target = |protocol, transport| -> anyhow::Result<ClientTarget> {
         let command = reference_command(protocol, transport, &[])? + " --timeout 1s";
         Ok(ClientTarget {
@@ -250,6 +244,16 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.path);
     }
+}
+
+/// The run's CA and certificate profiles for `name`, and the CA's PEM file (`{ca}`) in a
+/// scratch directory that lives as long as the returned [`Scratch`].
+fn mint(name: &str) -> anyhow::Result<(Arc<Minted>, Scratch, PathBuf)> {
+    let certs = Arc::new(Minted::new(name)?);
+    let dir = scratch_dir()?;
+    let ca_file = dir.path.join("ca.pem");
+    std::fs::write(&ca_file, certs.ca.cert_pem())?;
+    Ok((certs, dir, ca_file))
 }
 
 fn scratch_dir() -> std::io::Result<Scratch> {
